@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import { isLabError } from './errors.js';
+import { addGlobalOptions } from './cli-context.js';
+import { registerPorts } from './ports/command.js';
+import { registerEcho } from './echo/command.js';
+import { registerConnect } from './connect/command.js';
+import { registerNetstat } from './netstat/command.js';
+import { registerTour } from './tour/command.js';
+import { registerDns } from './dns/command.js';
+import { registerDhcp } from './dhcp/command.js';
+import { registerNetns } from './netns/command.js';
+import { registerCapture } from './capture/command.js';
+import { registerLab } from './lab/command.js';
+
+/** Builds the program; tests call this with exitOverride() instead of spawning a process. */
+export function buildProgram(): Command {
+  const program = new Command('socketlab')
+    .description('A socket lab on real sockets: ports, socket pairs, TCP/UDP echo, DNS and DHCP, seen through ss/netstat/tcpdump.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  addGlobalOptions(program);
+  registerTour(program);
+  registerPorts(program);
+  registerEcho(program);
+  registerConnect(program);
+  registerNetstat(program);
+  registerCapture(program);
+  registerDns(program);
+  registerDhcp(program);
+  registerNetns(program);
+  registerLab(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ socketlab ports 443                      classify a port and name its service
+  $ socketlab echo --port 7007               TCP+UDP echo server on 127.0.0.1:7007
+  $ socketlab connect 127.0.0.1:7007 --count 3 --verify
+  $ socketlab netstat -tn --port 7007        the kernel's view of those sockets
+  $ socketlab dns serve --zone labs/06-dns/example.zone
+  $ socketlab lab run 02-socket-pairs        a whole lab: topology, services, steps, checks`,
+  );
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are "errors" to commander; usage errors were already printed
+      process.exitCode = err.exitCode === 0 ? 0 : err.code === 'commander.executeSubCommandAsync' ? err.exitCode : 2;
+      return;
+    }
+    if (isLabError(err)) {
+      process.stderr.write(`socketlab: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`socketlab: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+

@@ -1,0 +1,30 @@
+import type { Listener } from './listener.js';
+
+/**
+ * Keeps a server in the foreground until SIGINT/SIGTERM, then closes it cleanly. A second signal
+ * exits at once, as a learner pressing Ctrl-C twice expects.
+ */
+export async function serveUntilSignal(listeners: Listener<unknown>[], onClose?: () => void): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      Promise.allSettled(listeners.map((l) => l.close())).then(() => {
+        onClose?.();
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** Names the process so `ss -p` and `netstat -p` show what each socket belongs to. */
+export function setProcessTitle(title: string): void {
+  try {
+    process.title = title;
+  } catch {
+    // some platforms refuse; the socket table then shows `node`
+  }
+}
