@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { findPair, listSockets, readSocketTable } from '../../src/netstat/sockets.js';
+import { describeWithTools } from '../helpers/root.js';
+
+const N = 3;
+
+/** A real node:net server on 127.0.0.1:0 with N real clients, plus one UDP socket; all closed in afterAll. */
+function realSockets() {
+  const ctx = {
+    server: undefined as unknown as net.Server,
+    port: 0,
+    clients: [] as net.Socket[],
+    accepted: [] as net.Socket[],
+    udp: undefined as unknown as dgram.Socket,
+    udpPort: 0,
+  };
+  beforeAll(async () => {
+    ctx.server = net.createServer((s) => ctx.accepted.push(s));
+    ctx.server.listen(0, '127.0.0.1');
+    await once(ctx.server, 'listening');
+    ctx.port = (ctx.server.address() as net.AddressInfo).port;
+    for (let i = 0; i < N; i++) {
+      const c = net.connect(ctx.port, '127.0.0.1');
+      ctx.clients.push(c);
+      await once(c, 'connect');
+    }
+    while (ctx.accepted.length < N) await once(ctx.server, 'connection');
+    ctx.udp = dgram.createSocket('udp4');
+    ctx.udp.bind(0, '127.0.0.1');
+    await once(ctx.udp, 'listening');
+    ctx.udpPort = ctx.udp.address().port;
+  });
+  afterAll(async () => {
+    for (const s of [...ctx.clients, ...ctx.accepted]) s.destroy();
+    await new Promise<void>((r) => (ctx.server ? ctx.server.close(() => r()) : r()));
+    ctx.udp?.close();
+  });
+  return ctx;
+}
+
+for (const tool of ['ss', 'netstat'] as const) {
+  describeWithTools(`listSockets with ${tool}`, { [tool]: tool === 'ss' ? 'iproute2' : 'net-tools' }, () => {
+    const ctx = realSockets();
+
+    it(`shows one LISTEN and ${N} ESTABLISHED pairs in both directions`, async () => {
+      const table = await readSocketTable({ tool, all: true, tcp: true, port: ctx.port });
+      expect(table.tool).toBe(tool);
+      const rows = table.sockets;
+      expect(rows.filter((r) => r.state === 'LISTEN')).toEqual([expect.objectContaining({ local: { address: '127.0.0.1', port: ctx.port } })]);
+      for (const c of ctx.clients) {
+        const client = { address: c.localAddress!, port: c.localPort! };
+        const server = { address: '127.0.0.1', port: ctx.port };
+        expect(findPair(rows, client, server, 'tcp')?.state, `client row ${client.port}`).toBe('ESTABLISHED');
+        expect(findPair(rows, server, client, 'tcp')?.state, `server row for ${client.port}`).toBe('ESTABLISHED');
+      }
+      expect(rows.filter((r) => r.state === 'ESTABLISHED')).toHaveLength(2 * N);
+    });
+
+    it('default view = connected sockets only; -l = the listener only', async () => {
+      const def = await listSockets({ tool, tcp: true, port: ctx.port });
+      expect(def).toHaveLength(2 * N);
+      const l = await listSockets({ tool, tcp: true, listening: true, port: ctx.port });
+      expect(l.map((r) => r.state)).toEqual(['LISTEN']);
+    });
+
+    it('-p names this test process as the owner of its sockets', async () => {
+      const rows = await listSockets({ tool, all: true, processes: true, port: ctx.port });
+      expect(rows).toHaveLength(2 * N + 1);
+      for (const r of rows) expect(r.process?.map((p) => p.pid), r.line).toContain(process.pid);
+    });
+
+    it('a bound UDP socket is UNCONN, with no remote end', async () => {
+      const rows = await listSockets({ tool, udp: true, listening: true, port: ctx.udpPort });
+      expect(rows).toEqual([expect.objectContaining({ proto: 'udp', state: 'UNCONN', local: { address: '127.0.0.1', port: ctx.udpPort }, remote: { address: '0.0.0.0', port: 0 } })]);
+      expect(await listSockets({ tool, udp: true, port: ctx.udpPort })).toEqual([]);
+    });
+  });
+}
+
+describeWithTools('listSockets inside a network namespace', { ip: 'iproute2', ss: 'iproute2' }, () => {
+  it('a namespace that does not exist: a clear error naming it', async () => {
+    await expect(listSockets({ netns: 'sl-does-not-exist' })).rejects.toThrow(/sl-does-not-exist/);
+  });
+});
+
+describe('listSockets prefers ss', () => {
+  it('reports which tool read the table', async () => {
+    const t = await readSocketTable({ all: true });
+    expect(['ss', 'netstat']).toContain(t.tool);
+    expect(t.skipped).toEqual([]);
+  });
+});
