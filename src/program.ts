@@ -17,8 +17,9 @@ export function buildProgram(): Command {
   const program = new Command('socketlab')
     .description('A socket lab on real sockets: ports, socket pairs, TCP/UDP echo, DNS and DHCP, seen through ss/netstat/tcpdump.')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Before the commands are added, so that they inherit it: usage errors come back to main().
+    .exitOverride();
   addGlobalOptions(program);
   registerTour(program);
   registerPorts(program);
@@ -46,7 +47,6 @@ Examples:
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,6 +1,66 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { argParser, commandLogger } from '../cli-context.js';
+import { invalidArgument } from '../errors.js';
+import { print } from '../format.js';
+import { describeLabel, labelPort, parsePort } from '../ports/registry.js';
+import { serveUntilSignal, setProcessTitle } from '../run.js';
+import { formatEndpoint } from '../socket-pair.js';
+import { DEFAULT_ECHO_PORT, startEcho } from './server.js';
 
-/** Registers `socketlab echo` (not built yet). */
+interface EchoFlags {
+  host: string;
+  port: number;
+  tcp?: boolean;
+  udp?: boolean;
+  idleTimeout: number;
+  maxConnections: number;
+}
+
+function nonNegativeInt(what: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw invalidArgument(`${what} "${text}" must be a whole number, 0 or more`);
+    return n;
+  };
+}
+
+/** Registers `socketlab echo [--port P] [--host H] [--tcp] [--udp]`. */
 export function registerEcho(program: Command): void {
-  void program;
+  program
+    .command('echo')
+    .description(`RFC 862 echo server over TCP and UDP (default 127.0.0.1:${DEFAULT_ECHO_PORT})`)
+    .addOption(new Option('-p, --port <port>', 'port to listen on (0: the kernel picks one)').default(DEFAULT_ECHO_PORT).env('SOCKETLAB_PORT').argParser(argParser((t) => parsePort(t, '--port'))))
+    .addOption(new Option('-H, --host <address>', 'address to listen on (127.0.0.1, ::1, 0.0.0.0 ...)').default('127.0.0.1').env('SOCKETLAB_HOST'))
+    .option('--tcp', 'TCP only (default: TCP and UDP)')
+    .option('--udp', 'UDP only (default: TCP and UDP)')
+    .addOption(new Option('--idle-timeout <seconds>', 'close a TCP connection idle this long (0: never)').default(60).argParser(argParser(nonNegativeInt('--idle-timeout'))))
+    .addOption(new Option('--max-connections <n>', 'concurrent TCP connections accepted').default(1000).argParser(argParser(nonNegativeInt('--max-connections'))))
+    .addHelpText('after', `
+Port ${DEFAULT_ECHO_PORT} is unassigned in IANA's registry and lies in the registered range below Linux's
+ephemeral range, so it needs no root and no client source port can collide with it.
+
+Examples:
+  $ socketlab echo                         TCP+UDP on 127.0.0.1:${DEFAULT_ECHO_PORT}
+  $ socketlab echo --port 7007 --tcp       TCP only on another port
+  $ sudo socketlab echo --port 7           RFC 862's own port: well-known, needs root`)
+    .action(async (flags: EchoFlags, cmd: Command) => {
+      setProcessTitle('socketlab-echo');
+      const log = commandLogger(cmd, 'socketlab-echo');
+      // Neither flag (or both) means both transports.
+      const tcp = flags.tcp || !flags.udp;
+      const udp = flags.udp || !flags.tcp;
+      const listener = await startEcho({
+        host: flags.host,
+        port: flags.port,
+        tcp,
+        udp,
+        log,
+        idleTimeoutMs: flags.idleTimeout * 1000,
+        maxConnections: flags.maxConnections,
+      });
+      const transports = [tcp && 'tcp', udp && 'udp'].filter(Boolean).join('+');
+      print(`socketlab-echo listening on ${transports} ${formatEndpoint({ address: listener.address.host, port: listener.address.port })} (port ${listener.address.port}: ${describeLabel(labelPort(listener.address.port))}; pid ${process.pid})`);
+      print(`try: socketlab connect ${formatEndpoint({ address: listener.address.host, port: listener.address.port })} --count 3 --verify    (Ctrl-C stops the server)`);
+      await serveUntilSignal([listener]);
+    });
 }

@@ -89,12 +89,8 @@ export function serviceTable(etcServices = '/etc/services'): ServiceEntry[] {
   }
   for (const row of parseEtcServices(text)) {
     const key = String(row.port);
-    const have = byKey.get(key);
-    if (have) {
-      for (const p of row.protocols) if (!have.protocols.includes(p)) have.protocols.push(p);
-      continue;
-    }
-    byKey.set(key, row);
+    // The course entries stay as IANA assigns them (21/udp in /etc/services is fsp, not FTP).
+    if (!byKey.has(key)) byKey.set(key, row);
   }
   const table = [...byKey.values()].sort((a, b) => a.port - b.port);
   if (etcServices === '/etc/services') merged = table;

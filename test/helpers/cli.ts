@@ -12,9 +12,14 @@ export interface CliResult {
 }
 
 /** Runs `socketlab ARGS` as a separate process and collects its output. Bounded by timeoutMs. */
-export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; wrap?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    // `wrap` runs the CLI under another command (setpriv, ip netns exec ...).
+    const argv = [...(opts.wrap ?? []), process.execPath, CLI, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'warn', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

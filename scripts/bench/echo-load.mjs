@@ -1,0 +1,71 @@
+// Load generator for the echo benchmark, run as its own process so it never shares a core's event
+// loop with the server under test. Bounded: stops after `seconds` or `maxRoundTrips`, whichever first.
+// Usage: node echo-load.mjs rtt PORT CONNECTIONS SECONDS | bulk PORT MIB
+import net from 'node:net';
+
+const [mode, portText, a, b] = process.argv.slice(2);
+const port = Number(portText);
+const host = '127.0.0.1';
+
+function connect() {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port, noDelay: true }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+async function rtt(connections, seconds) {
+  const msg = Buffer.alloc(64, 0x78);
+  const maxRoundTrips = 50_000_000;
+  const sockets = await Promise.all(Array.from({ length: connections }, connect));
+  let count = 0;
+  let running = true;
+  const start = process.hrtime.bigint();
+  await new Promise((done) => {
+    setTimeout(() => { running = false; done(); }, seconds * 1000);
+    for (const s of sockets) {
+      let pending = 0;
+      s.on('data', (d) => {
+        pending += d.length;
+        while (pending >= 64) {
+          pending -= 64;
+          count++;
+          if (running && count < maxRoundTrips) s.write(msg);
+        }
+      });
+      s.write(msg);
+    }
+  });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  for (const s of sockets) s.destroy();
+  return { roundTrips: count, seconds: secs, perSecond: count / secs };
+}
+
+async function bulk(mib) {
+  const s = await connect();
+  const chunk = Buffer.alloc(64 * 1024, 0x62);
+  const total = mib * 1024 * 1024;
+  let received = 0;
+  let sent = 0;
+  const start = process.hrtime.bigint();
+  await new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error('bulk transfer took over 60 s')), 60_000);
+    s.on('data', (d) => {
+      received += d.length;
+      if (received >= total) { clearTimeout(timer); done(); }
+    });
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!s.write(chunk)) return s.once('drain', pump);
+      }
+    };
+    pump();
+  });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  s.destroy();
+  return { mib, seconds: secs, mibPerSecond: mib / secs };
+}
+
+const result = mode === 'rtt' ? await rtt(Number(a), Number(b)) : await bulk(Number(a));
+process.stdout.write(JSON.stringify(result) + '\n');

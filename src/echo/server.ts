@@ -1,0 +1,186 @@
+import net from 'node:net';
+import dgram from 'node:dgram';
+import type { Logger } from 'pino';
+import { silentLogger } from '../log.js';
+import { onceClose, type Listener, type BoundAddress } from '../listener.js';
+import { netEvent } from '../events.js';
+import { labelPort } from '../ports/registry.js';
+import { normalizeAddress, type Endpoint } from '../socket-pair.js';
+import { bindError } from '../bind-errors.js';
+
+/**
+ * Default echo port: 8920 is unassigned in IANA's registry and sits in the registered range
+ * (1024-49151), below Linux's ephemeral range (32768-60999), so no client source port collides
+ * with it and no root is needed. (RFC 862's own port, 7, is well-known and needs root.)
+ */
+export const DEFAULT_ECHO_PORT = 8920;
+
+export interface EchoOptions {
+  host?: string;
+  /** 0 picks a free port (tests); default DEFAULT_ECHO_PORT via the CLI. */
+  port?: number;
+  tcp?: boolean;
+  udp?: boolean;
+  log?: Logger;
+  /** Close a TCP connection after this long without traffic (ms); 0 disables. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Concurrent TCP connections accepted; over it the kernel's connection is closed at once. */
+  maxConnections?: number;
+  /** Grace for open connections on close() before they are destroyed (ms). */
+  closeGraceMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface EchoListener extends Listener {
+  /** Open TCP connections right now, with their buffered-but-unsent bytes. */
+  connections(): { remote: Endpoint; bytesRead: number; bytesWritten: number; writableLength: number }[];
+}
+
+/**
+ * RFC 862 echo over TCP and/or UDP on one address and port. Resolves once every requested
+ * transport is listening; rejects with a LabError that says why when it cannot bind.
+ */
+export async function startEcho(opts: EchoOptions = {}): Promise<EchoListener> {
+  const host = opts.host ?? '127.0.0.1';
+  const wantTcp = opts.tcp ?? true;
+  const wantUdp = opts.udp ?? true;
+  const log = opts.log ?? silentLogger();
+  const idle = opts.idleTimeoutMs ?? 60_000;
+  const sockets = new Set<net.Socket>();
+
+  let tcp: net.Server | undefined;
+  let udp: dgram.Socket | undefined;
+  // Port 0 with both transports: take TCP's port for UDP too; retry if UDP's is taken.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      let port = opts.port ?? DEFAULT_ECHO_PORT;
+      if (wantTcp) {
+        tcp = createTcp(log, sockets, idle, opts.maxConnections);
+        port = await listenTcp(tcp, host, port);
+      }
+      if (wantUdp) {
+        udp = createUdp(host, log);
+        await bindUdp(udp, host, port);
+      }
+      break;
+    } catch (err) {
+      tcp?.close();
+      udp?.close();
+      tcp = udp = undefined;
+      const retry = opts.port === 0 && wantTcp && wantUdp && attempt < 10 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!retry) throw await bindError(err, host, opts.port ?? DEFAULT_ECHO_PORT, wantTcp ? 'tcp' : 'udp');
+    }
+  }
+
+  // Start-up errors were surfaced above; from here on a socket error is logged, never fatal.
+  tcp?.on('error', (err) => log.warn({ err: err.message }, 'tcp server error'));
+  udp?.on('error', (err) => log.warn({ err: err.message }, 'udp socket error'));
+  const a = (tcp?.address() ?? udp!.address()) as net.AddressInfo;
+  const address: BoundAddress = { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+  log.info({ event: 'listen', transports: [wantTcp && 'tcp', wantUdp && 'udp'].filter(Boolean), local: `${a.address}:${a.port}`, port: labelPort(a.port) }, 'echo listening');
+
+  const grace = opts.closeGraceMs ?? 1_000;
+  const closer = onceClose(async () => {
+    const waits: Promise<unknown>[] = [];
+    if (tcp) waits.push(new Promise((r) => tcp!.close(r)));
+    if (udp) waits.push(new Promise<void>((r) => udp!.close(() => r())));
+    // Graceful: half-close each connection so the client reads its last echo, then destroy stragglers.
+    for (const s of sockets) s.end();
+    const timer = setTimeout(() => {
+      for (const s of sockets) s.destroy();
+    }, grace);
+    await Promise.all(waits);
+    clearTimeout(timer);
+    log.info({ event: 'close' }, 'echo closed');
+  }, opts.signal);
+
+  return {
+    address,
+    ...closer,
+    connections: () =>
+      [...sockets].map((s) => ({
+        remote: { address: normalizeAddress(s.remoteAddress ?? ''), port: s.remotePort ?? 0 },
+        bytesRead: s.bytesRead,
+        bytesWritten: s.bytesWritten,
+        writableLength: s.writableLength,
+      })),
+  };
+}
+
+function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxConnections?: number): net.Server {
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    const client = { address: normalizeAddress(socket.remoteAddress ?? '?'), port: socket.remotePort ?? 0 };
+    const local = { address: normalizeAddress(socket.localAddress ?? '?'), port: socket.localPort ?? 0 };
+    const ev = netEvent('tcp.accept', 'tcp', client, local);
+    const clog = log.child({ pair: ev.pair });
+    clog.info({ ...ev, clientPort: labelPort(client.port), serverPort: labelPort(local.port) }, 'connection accepted');
+    sockets.add(socket);
+    // pipe() is the backpressure: it stops reading from a client that does not read its echo.
+    socket.pipe(socket);
+    if (idleMs > 0) {
+      socket.setTimeout(idleMs, () => {
+        clog.info({ ...netEvent('tcp.idle', 'tcp', client, local), idleMs }, 'idle timeout, closing');
+        socket.destroy();
+      });
+    }
+    socket.on('error', (err) => clog.warn({ err: err.message, code: (err as NodeJS.ErrnoException).code }, 'connection error'));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clog.info({ ...netEvent('tcp.close', 'tcp', client, local, 'in'), bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten }, 'connection closed');
+    });
+  });
+  if (maxConnections !== undefined) server.maxConnections = maxConnections;
+  server.on('drop', (d) => {
+    if (!d) return;
+    const client = { address: normalizeAddress(d.remoteAddress ?? '?'), port: d.remotePort ?? 0 };
+    const local = { address: normalizeAddress(d.localAddress ?? '?'), port: d.localPort ?? 0 };
+    log.warn({ ...netEvent('tcp.drop', 'tcp', client, local), maxConnections }, 'connection cap reached, connection dropped');
+  });
+  return server;
+}
+
+function createUdp(host: string, log: Logger): dgram.Socket {
+  const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  sock.on('message', (msg, rinfo) => {
+    const a = sock.address();
+    const client = { address: normalizeAddress(rinfo.address), port: rinfo.port };
+    const local = { address: a.address, port: a.port };
+    log.info({ ...netEvent('udp.datagram', 'udp', client, local), bytes: msg.length, clientPort: labelPort(client.port) }, 'datagram echoed');
+    sock.send(msg, rinfo.port, rinfo.address, (err) => {
+      if (err) log.warn({ err: err.message, pair: netEvent('udp.datagram', 'udp', client, local).pair }, 'echo send failed');
+    });
+  });
+  return sock;
+}
+
+function listenTcp(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve((server.address() as net.AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host, port, exclusive: true });
+  });
+}
+
+function bindUdp(sock: dgram.Socket, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      sock.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      sock.off('error', onError);
+      resolve();
+    };
+    sock.once('error', onError);
+    sock.once('listening', onListening);
+    sock.bind({ address: host, port, exclusive: true });
+  });
+}
