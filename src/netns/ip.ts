@@ -1,0 +1,156 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { LabError } from '../errors.js';
+
+/** Runs `ip ARGS`; rejects with LAB_ERR_NETNS carrying ip's own message. */
+export function ip(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', args, { timeout: opts.timeoutMs ?? 10_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) {
+        const why = (stderr || err.message).trim();
+        reject(new LabError('LAB_ERR_NETNS', `ip ${args.join(' ')} failed: ${why}`, { args, stderr }, { cause: err }));
+      } else resolve(stdout);
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** Every named network namespace (`ip netns list`). */
+export async function listNamespaces(): Promise<string[]> {
+  const out = await ip(['-j', 'netns', 'list']).catch(() => '');
+  return parseNetnsList(out);
+}
+
+export function listNamespacesSync(): string[] {
+  try {
+    return parseNetnsList(execFileSync('ip', ['-j', 'netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  } catch {
+    return [];
+  }
+}
+
+/** `ip -j netns list` prints nothing at all when there is no namespace. */
+export function parseNetnsList(json: string): string[] {
+  if (!json.trim()) return [];
+  const rows = JSON.parse(json) as { name: string }[];
+  return rows.map((r) => r.name);
+}
+
+/** Pids of the processes living in namespace `ns` (`ip netns pids`). */
+export async function namespacePids(ns: string): Promise<number[]> {
+  const out = await ip(['netns', 'pids', ns]).catch(() => '');
+  return parsePids(out);
+}
+
+function parsePids(out: string): number[] {
+  return out
+    .split(/\s+/)
+    .filter((s) => /^\d+$/.test(s))
+    .map(Number)
+    .filter((p) => p !== process.pid);
+}
+
+export interface KilledProcess {
+  pid: number;
+  command: string;
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops every process in `ns`: SIGTERM so servers can flush (lease files), SIGKILL after `graceMs`.
+ * Bounded: gives up waiting after graceMs + 2 s.
+ */
+export async function killNamespaceProcesses(ns: string, graceMs = 1_000): Promise<KilledProcess[]> {
+  const first = await namespacePids(ns);
+  const killed = first.map((pid) => ({ pid, command: commandOf(pid) }));
+  if (first.length === 0) return killed;
+  for (const pid of first) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let left = await namespacePids(ns);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(50);
+    left = await namespacePids(ns);
+  }
+  const hardDeadline = Date.now() + 2_000;
+  while (left.length > 0 && Date.now() < hardDeadline) {
+    for (const pid of left) {
+      if (!killed.some((k) => k.pid === pid)) killed.push({ pid, command: commandOf(pid) });
+      signal(pid, 'SIGKILL');
+    }
+    await sleep(50);
+    left = await namespacePids(ns);
+  }
+  return killed;
+}
+
+/** Kills the processes in `ns` and deletes it. Missing namespaces are fine (safe to call twice). */
+export async function deleteNamespace(ns: string, graceMs?: number): Promise<KilledProcess[]> {
+  if (!(await listNamespaces()).includes(ns)) return [];
+  const killed = await killNamespaceProcesses(ns, graceMs);
+  await ip(['netns', 'del', ns]).catch((err: unknown) => {
+    if (!/No such file/.test(String(err))) throw err;
+  });
+  return killed;
+}
+
+/** The synchronous last resort for process 'exit': SIGKILL everything in `ns`, then delete it. */
+export function deleteNamespaceSync(ns: string): void {
+  try {
+    const out = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const pid of parsePids(out)) signal(pid, 'SIGKILL');
+  } catch {
+    // namespace already gone
+  }
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+}
+
+export interface LinkInfo {
+  ifname: string;
+  operstate: string;
+  kind?: string;
+  addresses: string[];
+  master?: string;
+}
+
+interface IpAddrJson {
+  ifname: string;
+  operstate?: string;
+  master?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: { local: string; prefixlen: number; scope?: string }[];
+}
+
+/** Links and addresses in namespace `ns`, or in the host's own namespace when `ns` is undefined. */
+export async function listLinks(ns?: string): Promise<LinkInfo[]> {
+  const args = [...(ns ? ['-n', ns] : []), '-d', '-j', 'addr', 'show'];
+  const out = await ip(args);
+  const rows = out.trim() ? (JSON.parse(out) as IpAddrJson[]) : [];
+  return rows.map((r) => ({
+    ifname: r.ifname,
+    operstate: r.operstate ?? 'UNKNOWN',
+    kind: r.linkinfo?.info_kind,
+    master: r.master,
+    addresses: (r.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+  }));
+}

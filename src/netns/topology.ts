@@ -1,0 +1,317 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { isIP } from 'node:net';
+import { LabError, invalidArgument } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { ip, listNamespaces, deleteNamespace, deleteNamespaceSync } from './ip.js';
+import { requireNetnsPrivileges } from './privileges.js';
+import {
+  MAX_INTERFACES_PER_HOST,
+  bridgeName,
+  hostIfname,
+  namespaceName,
+  parseCidr,
+  randomId,
+  switchNamespace,
+  switchPortName,
+  validateHostName,
+  validateId,
+  validateSegmentName,
+} from './names.js';
+
+/** A lab network described as hosts joined by segments (one bridge = one broadcast domain each). */
+export interface TopologySpec {
+  /** Short, [a-z0-9]; default random. */
+  id?: string;
+  hosts: { name: string; forwarding?: boolean; ephemeralRange?: [number, number] }[];
+  segments: { name: string; members: { host: string; address?: string /* CIDR; omit for a DHCP client */ }[] }[];
+  routes?: { host: string; to: string /* 'default' or CIDR */; via: string }[];
+}
+
+export interface NetnsInterface {
+  segment: string;
+  ifname: string;
+  address?: string;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One lab host: a network namespace `sl-<id>-<host>`. */
+export interface NetnsHost {
+  name: string;
+  netns: string;
+  interfaces: NetnsInterface[];
+  /** Runs CMD inside the namespace and collects its output; SIGKILL after timeoutMs (default 30 s), code null. */
+  exec(cmd: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
+  /** Starts CMD inside the namespace (`ip netns exec`); killed with the topology at close(). */
+  spawn(cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
+  /** Runs `node dist/cli.js ARGS` inside the namespace. */
+  socketlab(args: string[], opts?: SpawnOptions): ChildProcess;
+}
+
+export interface Topology {
+  id: string;
+  hosts: Record<string, NetnsHost>;
+  /** Every namespace of this topology, the switch namespace `sl-<id>-sw` last. */
+  namespaces: string[];
+  /** Kills the processes in the namespaces and deletes them. Safe to call twice. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface TopologyOptions {
+  log?: Logger;
+  /** Grace before SIGKILL for processes still running at close(); default 1000 ms. */
+  killGraceMs?: number;
+}
+
+/** dist/cli.js, also when this module runs from src/ under vitest. */
+export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+interface PlannedInterface extends NetnsInterface {
+  host: string;
+  switchPort: string;
+  bridge: string;
+  cidr?: { address: string; prefix: number; family: 4 | 6 };
+}
+
+/** Checks a spec and computes every name, before anything is created. Pure. */
+export function planTopology(spec: TopologySpec): { id: string; interfaces: PlannedInterface[] } {
+  const id = validateId(spec.id ?? randomId());
+  if (!Array.isArray(spec.hosts) || spec.hosts.length === 0) throw invalidArgument('topology: at least one host is needed');
+  const hosts = new Set<string>();
+  for (const h of spec.hosts) {
+    validateHostName(h.name);
+    if (hosts.has(h.name)) throw invalidArgument(`topology: host "${h.name}" is listed twice`);
+    hosts.add(h.name);
+    if (h.ephemeralRange) {
+      const [lo, hi] = h.ephemeralRange;
+      if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi) {
+        throw invalidArgument(`topology: host "${h.name}" ephemeralRange [${lo}, ${hi}] is invalid: need 1 <= first <= last <= 65535`);
+      }
+    }
+  }
+  const segments = new Set<string>();
+  const perHost = new Map<string, number>();
+  const interfaces: PlannedInterface[] = [];
+  for (const seg of spec.segments ?? []) {
+    validateSegmentName(seg.name);
+    if (segments.has(seg.name)) throw invalidArgument(`topology: segment "${seg.name}" is listed twice`);
+    segments.add(seg.name);
+    const seen = new Set<string>();
+    for (const m of seg.members) {
+      if (!hosts.has(m.host)) throw invalidArgument(`topology: segment "${seg.name}" names host "${m.host}", which is not in hosts`);
+      if (seen.has(m.host)) throw invalidArgument(`topology: host "${m.host}" is on segment "${seg.name}" twice`);
+      seen.add(m.host);
+      const index = perHost.get(m.host) ?? 0;
+      if (index >= MAX_INTERFACES_PER_HOST) throw invalidArgument(`topology: host "${m.host}" has more than ${MAX_INTERFACES_PER_HOST} segments`);
+      perHost.set(m.host, index + 1);
+      interfaces.push({
+        host: m.host,
+        segment: seg.name,
+        ifname: hostIfname(index),
+        switchPort: switchPortName(m.host, index),
+        bridge: bridgeName(seg.name),
+        address: m.address,
+        cidr: m.address === undefined ? undefined : parseCidr(m.address, `topology: segment "${seg.name}", host "${m.host}"`),
+      });
+    }
+  }
+  for (const r of spec.routes ?? []) {
+    if (!hosts.has(r.host)) throw invalidArgument(`topology: a route names host "${r.host}", which is not in hosts`);
+    if (r.to !== 'default') parseCidr(r.to, `topology: route on "${r.host}"`);
+    if (isIP(r.via) === 0) throw invalidArgument(`topology: route on "${r.host}" via "${r.via}" is not an IP address`);
+  }
+  return { id, interfaces };
+}
+
+// Open topologies, torn down on SIGINT/SIGTERM and on process exit.
+const open = new Set<TopologyImpl>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SIGNAL_NUMBERS: Record<(typeof SIGNALS)[number], number> = { SIGINT: 2, SIGTERM: 15 };
+
+function onSignal(sig: (typeof SIGNALS)[number]): void {
+  // Someone else (serveUntilSignal, the lab runner) also listens: they decide when to exit.
+  const othersListen = process.listenerCount(sig) > 1;
+  void Promise.allSettled([...open].map((t) => t.close())).then(() => {
+    if (!othersListen) process.exit(128 + SIGNAL_NUMBERS[sig]);
+  });
+}
+const signalHandlers = Object.fromEntries(SIGNALS.map((s) => [s, () => onSignal(s)])) as Record<(typeof SIGNALS)[number], () => void>;
+
+function onExit(): void {
+  for (const t of open) t.closeSync();
+}
+
+function track(t: TopologyImpl): void {
+  if (open.size === 0) {
+    for (const s of SIGNALS) process.on(s, signalHandlers[s]);
+    process.on('exit', onExit);
+  }
+  open.add(t);
+}
+
+function untrack(t: TopologyImpl): void {
+  if (!open.delete(t) || open.size > 0) return;
+  for (const s of SIGNALS) process.off(s, signalHandlers[s]);
+  process.off('exit', onExit);
+}
+
+class TopologyImpl implements Topology {
+  readonly hosts: Record<string, NetnsHost> = {};
+  readonly namespaces: string[];
+  private readonly children = new Set<ChildProcess>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    hostNames: string[],
+    private readonly log: Logger,
+    private readonly killGraceMs: number,
+  ) {
+    this.namespaces = [...hostNames.map((h) => namespaceName(id, h)), switchNamespace(id)];
+  }
+
+  addHost(name: string, interfaces: NetnsInterface[]): void {
+    const netns = namespaceName(this.id, name);
+    const spawnIn = (cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess => {
+      if (this.closing) throw new LabError('LAB_ERR_NETNS', `topology ${this.id} is closed: cannot run ${cmd} on ${name}`);
+      const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], { stdio: 'pipe', ...opts });
+      this.children.add(child);
+      child.on('close', () => this.children.delete(child));
+      child.on('error', () => this.children.delete(child));
+      return child;
+    };
+    this.hosts[name] = {
+      name,
+      netns,
+      interfaces,
+      spawn: spawnIn,
+      socketlab: (args, opts) => spawnIn(process.execPath, [CLI_PATH, ...args], opts),
+      exec: (cmd, args, opts = {}) =>
+        new Promise<ExecResult>((resolve, reject) => {
+          const child = spawnIn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+          let stdout = '';
+          let stderr = '';
+          child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+          child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+          let timedOut = false;
+          const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs ?? 30_000);
+          child.on('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+          child.on('close', (code) => {
+            clearTimeout(timer);
+            resolve({ code: timedOut ? null : code, stdout, stderr });
+          });
+          if (child.stdin) {
+            child.stdin.on('error', () => undefined); // EPIPE: the command exited without reading
+            child.stdin.end(opts.input);
+          }
+        }),
+    };
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      try {
+        for (const child of this.children) child.kill('SIGTERM');
+        // Hosts first, then the switch: processes are killed before their namespace goes.
+        const results = await Promise.allSettled(this.namespaces.map((ns) => deleteNamespace(ns, this.killGraceMs)));
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        for (const child of this.children) child.kill('SIGKILL');
+        this.log.debug({ id: this.id, namespaces: this.namespaces }, 'topology removed');
+        if (failed.length > 0) {
+          throw new LabError('LAB_ERR_NETNS', `topology ${this.id}: could not remove every namespace (${failed.map((f) => String(f.reason)).join('; ')}); run socketlab netns clean`);
+        }
+      } finally {
+        untrack(this);
+      }
+    })());
+  }
+
+  /** For process 'exit', where nothing asynchronous runs any more. */
+  closeSync(): void {
+    for (const child of this.children) child.kill('SIGKILL');
+    for (const ns of this.namespaces) deleteNamespaceSync(ns);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Builds a lab network out of network namespaces: one per host (`sl-<id>-<host>`), and one
+ * (`sl-<id>-sw`) holding a bridge per segment, each host joined to it by a veth pair whose host end
+ * is eth0, eth1, ... in segment order. Nothing is created in the host's own network namespace. If
+ * any step fails, whatever was created is removed again before the error is thrown.
+ */
+export async function createTopology(spec: TopologySpec, opts: TopologyOptions = {}): Promise<Topology> {
+  const { id, interfaces } = planTopology(spec);
+  requireNetnsPrivileges('building a lab topology (network namespaces)');
+  const log = opts.log ?? silentLogger();
+  const topo = new TopologyImpl(id, spec.hosts.map((h) => h.name), log, opts.killGraceMs ?? 1_000);
+  const existing = (await listNamespaces()).filter((n) => topo.namespaces.includes(n));
+  if (existing.length > 0) {
+    throw new LabError('LAB_ERR_NETNS', `topology id "${id}" is in use: namespace ${existing.join(', ')} already exists (pick another id, or run socketlab netns clean)`);
+  }
+  track(topo);
+  const sw = switchNamespace(id);
+  const inNs = (ns: string, args: string[]): Promise<string> => ip(['-n', ns, ...args]);
+  const sysctl = (ns: string, key: string, value: string): Promise<string> =>
+    ip(['netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`]);
+  try {
+    await ip(['netns', 'add', sw]);
+    // The switch is a pure layer-2 box: no IPv6 link-local chatter from its ports in captures.
+    await sysctl(sw, 'net.ipv6.conf.default.disable_ipv6', '1');
+    await sysctl(sw, 'net.ipv6.conf.all.disable_ipv6', '1');
+    for (const seg of spec.segments ?? []) {
+      const br = bridgeName(seg.name);
+      await inNs(sw, ['link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+      await inNs(sw, ['link', 'set', br, 'up']);
+    }
+    for (const h of spec.hosts) {
+      const ns = namespaceName(id, h.name);
+      await ip(['netns', 'add', ns]);
+      await inNs(ns, ['link', 'set', 'lo', 'up']);
+      if (h.forwarding) {
+        await sysctl(ns, 'net.ipv4.ip_forward', '1');
+        await sysctl(ns, 'net.ipv6.conf.all.forwarding', '1');
+      }
+      if (h.ephemeralRange) await sysctl(ns, 'net.ipv4.ip_local_port_range', `${h.ephemeralRange[0]} ${h.ephemeralRange[1]}`);
+      topo.addHost(
+        h.name,
+        interfaces.filter((i) => i.host === h.name).map(({ segment, ifname, address }) => ({ segment, ifname, ...(address ? { address } : {}) })),
+      );
+    }
+    for (const i of interfaces) {
+      const ns = namespaceName(id, i.host);
+      // Created inside the switch namespace, peer moved straight into the host's namespace.
+      await inNs(sw, ['link', 'add', i.switchPort, 'type', 'veth', 'peer', 'name', i.ifname, 'netns', ns]);
+      await inNs(sw, ['link', 'set', i.switchPort, 'master', i.bridge, 'up']);
+      if (i.cidr) {
+        // nodad: an IPv6 address is usable at once instead of "tentative" for a second or two.
+        await inNs(ns, ['addr', 'add', `${i.cidr.address}/${i.cidr.prefix}`, 'dev', i.ifname, ...(i.cidr.family === 6 ? ['nodad'] : [])]);
+      }
+      await inNs(ns, ['link', 'set', i.ifname, 'up']);
+    }
+    for (const r of spec.routes ?? []) {
+      const family = isIP(r.via) === 6 ? '-6' : '-4';
+      await ip(['-n', namespaceName(id, r.host), family, 'route', 'add', r.to, 'via', r.via]);
+    }
+  } catch (err) {
+    await topo.close().catch(() => undefined);
+    throw err;
+  }
+  log.debug({ id, namespaces: topo.namespaces }, 'topology created');
+  return topo;
+}
