@@ -1,6 +1,253 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { watchFile, unwatchFile } from 'node:fs';
+import { argParser, collect, commandLogger } from '../cli-context.js';
+import { invalidArgument, LabError } from '../errors.js';
+import { parsePort } from '../ports/registry.js';
+import { serveUntilSignal, setProcessTitle } from '../run.js';
+import { formatEndpoint, formatPair } from '../socket-pair.js';
+import { print, printJson, table } from '../format.js';
+import type { Listener } from '../listener.js';
+import { LOOPBACK_ACL, parseAcl, type Acl } from './acl.js';
+import { canonicalName, className, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
+import { query } from './client.js';
+import { parseHostPort, parseTargets, sendNotifies } from './notify.js';
+import { startSecondary } from './secondary.js';
+import { startDnsServer } from './server.js';
+import { loadZoneFile } from './zone-parser.js';
+import type { Zone } from './zone.js';
+import type { Endpoint } from '../socket-pair.js';
 
-/** Registers `socketlab dns` (not built yet). */
+/** The unprivileged default: port 53 needs root, so on localhost socketlab dns uses 5300. */
+export const DEFAULT_DNS_PORT = 5300;
+
+interface ServeOptions {
+  zone?: string[];
+  host: string;
+  port: number;
+  allowTransfer: Acl;
+  notify?: Endpoint[];
+  secondary?: Endpoint;
+  zoneName?: string;
+  refresh?: number;
+  tcpIdle: number;
+  maxConnections: number;
+  cache: boolean;
+}
+
+const positiveInt = (what: string) =>
+  argParser((t: string) => {
+    if (!/^\d+$/.test(t) || Number(t) < 1) throw invalidArgument(`${what} "${t}" must be a whole number of 1 or more`);
+    return Number(t);
+  });
+
+/** Registers `socketlab dns serve` and `socketlab dns query`. */
 export function registerDns(program: Command): void {
-  void program;
+  const dns = program.command('dns').description('authoritative DNS over UDP and TCP: serve zone files (primary or secondary), query a server');
+
+  dns
+    .command('serve')
+    .description('serve zone files over UDP and TCP on one address and port (default 127.0.0.1:5300; use --port 53 as root, e.g. in a lab namespace)')
+    .addOption(new Option('-z, --zone <file>', 'zone file in RFC 1035 master-file format (repeatable)').argParser(collect))
+    .addOption(new Option('-H, --host <address>', 'address to bind, UDP and TCP alike').default('127.0.0.1'))
+    .addOption(
+      new Option('-p, --port <n>', `port for UDP and TCP (53 needs root; ${DEFAULT_DNS_PORT} is the unprivileged localhost default)`)
+        .default(DEFAULT_DNS_PORT)
+        .env('SOCKETLAB_DNS_PORT')
+        .argParser(argParser((t) => parsePort(t, '--port'))),
+    )
+    .addOption(new Option('--allow-transfer <cidrs>', 'clients allowed to AXFR, comma-separated CIDRs').default(parseAcl(LOOPBACK_ACL), LOOPBACK_ACL).argParser(argParser((t) => parseAcl(t))))
+    .addOption(new Option('--notify <targets>', 'secondaries to NOTIFY when a zone changes: HOST:PORT[,HOST:PORT...]').argParser(argParser((t) => parseTargets(t))))
+    .addOption(new Option('--secondary <primary>', 'run as a secondary: pull the zone by AXFR from PRIMARY:PORT').argParser(argParser((t) => parseHostPort(t, '--secondary', 53))))
+    .addOption(new Option('--zone-name <origin>', 'with --secondary: the zone to pull (e.g. example.com.)'))
+    .addOption(new Option('--refresh <seconds>', 'with --secondary: check the primary\'s serial this often (default: the SOA refresh)').argParser(positiveInt('--refresh')))
+    .addOption(new Option('--tcp-idle <seconds>', 'close idle TCP connections after this long').default(10).argParser(positiveInt('--tcp-idle')))
+    .addOption(new Option('--max-connections <n>', 'cap on concurrent TCP connections').default(256).argParser(positiveInt('--max-connections')))
+    .option('--no-cache', 'answer every query from the zone (no response cache)')
+    .addHelpText(
+      'after',
+      `
+Default address: 127.0.0.1:${DEFAULT_DNS_PORT} (udp and tcp). Port 53 is a well-known port: binding it needs root,
+so the localhost default is ${DEFAULT_DNS_PORT}; inside a lab namespace run --host 10.0.0.53 --port 53.
+Reloads zone files on SIGHUP and when a file changes; a broken edit is logged and the old zone kept.
+
+Examples:
+  $ socketlab dns serve --zone examples/zones/example.zone
+  $ dig @127.0.0.1 -p ${DEFAULT_DNS_PORT} www.example.com A
+  $ dig @127.0.0.1 -p ${DEFAULT_DNS_PORT} +noedns big.example.com TXT     (TC=1, then dig retries over TCP)
+  $ socketlab dns serve --zone example.zone --notify 127.0.0.1:5301
+  $ socketlab dns serve --port 5301 --secondary 127.0.0.1:${DEFAULT_DNS_PORT} --zone-name example.com.`,
+    )
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      await serve(opts, cmd);
+    });
+
+  dns
+    .command('query')
+    .description('send one query to a given server; show the socket pair, transport, TCP retry and answer')
+    .argument('<name>', 'domain name to ask about')
+    .argument('[type]', 'record type (A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, ANY, AXFR)', 'A')
+    .addOption(new Option('-s, --server <host:port>', `server to ask (never any other resolver)`).default(parseHostPort(`127.0.0.1:${DEFAULT_DNS_PORT}`, '--server'), `127.0.0.1:${DEFAULT_DNS_PORT}`).argParser(argParser((t) => parseHostPort(t, '--server', 53))))
+    .option('--tcp', 'query over TCP only')
+    .option('--noedns', 'send no EDNS OPT record (512-octet UDP limit, as dig +noedns)')
+    .addOption(new Option('--timeout <ms>', 'per-try timeout').default(2000).argParser(positiveInt('--timeout')))
+    .addOption(new Option('--retries <n>', 'extra UDP tries after a timeout').default(2).argParser(argParser((t) => {
+      if (!/^\d+$/.test(t) || Number(t) > 10) throw invalidArgument(`--retries "${t}" must be 0-10`);
+      return Number(t);
+    })))
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, type: string, opts: { server: Endpoint; tcp?: boolean; noedns?: boolean; timeout: number; retries: number; json?: boolean }) => {
+      await runQuery(name, type, opts);
+    });
+}
+
+async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
+  const log = commandLogger(cmd, 'socketlab-dns');
+  setProcessTitle('socketlab-dns');
+  const files = opts.zone ?? [];
+  if (opts.secondary && files.length) throw invalidArgument('--secondary pulls its zone from the primary: do not give --zone as well');
+  if (opts.secondary && !opts.zoneName) throw invalidArgument('--secondary needs --zone-name ORIGIN (the zone to pull, e.g. example.com.)');
+  if (!opts.secondary && (opts.zoneName || opts.refresh)) throw invalidArgument('--zone-name and --refresh only apply with --secondary PRIMARY:PORT');
+  if (!opts.secondary && files.length === 0) throw invalidArgument('dns serve needs --zone FILE (or --secondary PRIMARY:PORT --zone-name ORIGIN)');
+
+  // Load every zone before binding anything: a broken file stops the start with file:line.
+  const zonesByFile = new Map<string, Zone>();
+  for (const f of files) {
+    const z = loadZoneFile(f);
+    for (const other of zonesByFile.values()) {
+      if (other.origin === z.origin) throw new LabError('LAB_ERR_ZONE_FILE', `${f}: zone ${z.origin}. is already loaded from ${other.source}`);
+    }
+    zonesByFile.set(f, z);
+  }
+
+  let secondary: ReturnType<typeof startSecondary> | undefined;
+  const server = await startDnsServer({
+    zones: [...zonesByFile.values()],
+    host: opts.host,
+    port: opts.port,
+    log,
+    allowTransfer: opts.allowTransfer,
+    tcpIdleMs: opts.tcpIdle * 1000,
+    maxConnections: opts.maxConnections,
+    cacheSize: opts.cache ? 10_000 : 0,
+    onNotify: opts.secondary ? (q, c) => secondary!.notify(q, c) : undefined,
+  });
+  const listeners: Listener<unknown>[] = [server];
+  const bound = formatEndpoint({ address: server.address.host, port: server.address.port });
+  let cleanup = (): void => {};
+
+  if (opts.secondary) {
+    secondary = startSecondary({
+      primary: opts.secondary,
+      origin: opts.zoneName!,
+      refreshS: opts.refresh,
+      log,
+      onZone: (z) => server.setZones(z ? [z] : []),
+    });
+    await secondary.ready;
+    const z = secondary.zone();
+    print(
+      z
+        ? `secondary for ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${formatEndpoint(opts.secondary)}`
+        : `secondary for ${canonicalName(opts.zoneName!)}.: primary ${formatEndpoint(opts.secondary)} not reachable yet; retrying`,
+    );
+    cleanup = () => secondary!.close();
+  } else {
+    for (const [f, z] of zonesByFile) print(`zone ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${f}`);
+    const reload = (reason: string): void => {
+      const changed: Zone[] = [];
+      for (const f of files) {
+        const old = zonesByFile.get(f)!;
+        let z: Zone;
+        try {
+          z = loadZoneFile(f);
+        } catch (err) {
+          log.error({ file: f, err: (err as Error).message, reason }, 'zone reload failed; still serving the previous version');
+          continue;
+        }
+        if (z.origin !== old.origin) {
+          log.error({ file: f, was: old.origin, now: z.origin }, 'zone reload changed the origin; keeping the previous version');
+          continue;
+        }
+        zonesByFile.set(f, z);
+        const serialChanged = z.soa.data.serial !== old.soa.data.serial;
+        log.info({ file: f, zone: z.origin, serial: z.soa.data.serial, previousSerial: old.soa.data.serial, records: z.records.length, reason }, 'zone reloaded');
+        if (!serialChanged) log.warn({ file: f, zone: z.origin, serial: z.soa.data.serial }, 'zone reloaded with the same serial: secondaries will not transfer it; increase the SOA serial');
+        else changed.push(z);
+      }
+      server.setZones([...zonesByFile.values()]);
+      if (opts.notify?.length) for (const z of changed) void sendNotifies(z, opts.notify, log);
+    };
+    const onHup = (): void => reload('SIGHUP');
+    process.on('SIGHUP', onHup);
+    for (const f of files) watchFile(f, { interval: 500, persistent: false }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) reload('file changed');
+    });
+    cleanup = () => {
+      process.off('SIGHUP', onHup);
+      for (const f of files) unwatchFile(f);
+    };
+    if (opts.notify?.length) for (const z of zonesByFile.values()) void sendNotifies(z, opts.notify, log);
+  }
+
+  print(`socketlab-dns listening on udp+tcp ${bound}`);
+  log.info({ event: 'dns.listen', host: server.address.host, port: server.address.port, zones: server.zones().map((z) => z.origin) }, 'dns server listening');
+  await serveUntilSignal(listeners, cleanup);
+}
+
+function recordRows(records: ResourceRecord[]): string {
+  return table(records, [
+    { header: 'name', get: (r) => (r.name === '' ? '.' : `${r.name}.`) },
+    { header: 'ttl', get: (r) => r.ttl, align: 'right' },
+    { header: 'class', get: (r) => className(r.class) },
+    { header: 'type', get: (r) => typeName(r.type) },
+    { header: 'data', get: (r) => recordToText(r).split('\t').slice(4).join('\t') },
+  ]);
+}
+
+function flagList(m: Message): string[] {
+  const f = m.flags;
+  return (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((k) => f[k]);
+}
+
+function recordJson(r: ResourceRecord): Record<string, unknown> {
+  return { name: r.name === '' ? '.' : `${r.name}.`, ttl: r.ttl, class: className(r.class), type: typeName(r.type), data: recordToText(r).split('\t').slice(4).join('\t') };
+}
+
+async function runQuery(name: string, typeText: string, opts: { server: Endpoint; tcp?: boolean; noedns?: boolean; timeout: number; retries: number; json?: boolean }): Promise<void> {
+  const type = typeFromName(typeText);
+  if (type === undefined) throw invalidArgument(`unknown record type "${typeText}" (try A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, ANY)`);
+  if (type === TYPES.AXFR && !opts.tcp) opts.tcp = true; // AXFR exists only over TCP (RFC 5936 4.2)
+  const r = await query(name, type, { server: opts.server, tcp: opts.tcp, timeoutMs: opts.timeout, retries: opts.retries, edns: opts.noedns ? 0 : 1232 });
+  const m = r.response;
+  const sections = { answer: m.answers, authority: m.authorities, additional: m.additionals.filter((a) => a.type !== TYPES.OPT) };
+  if (opts.json) {
+    printJson({
+      server: formatEndpoint(opts.server),
+      transport: r.transport,
+      pair: formatPair(r.local, r.server),
+      local: formatEndpoint(r.local),
+      retriedOverTcp: r.truncated !== undefined,
+      truncatedUdp: r.truncated ? { pair: formatPair(r.truncated.local, r.truncated.server), size: r.truncated.size } : null,
+      tries: r.tries,
+      id: m.id,
+      rcode: rcodeName(m.flags.rcode),
+      flags: flagList(m),
+      size: r.size,
+      question: m.questions.map((q) => ({ name: q.name === '' ? '.' : `${q.name}.`, type: typeName(q.type), class: className(q.class) })),
+      answer: sections.answer.map(recordJson),
+      authority: sections.authority.map(recordJson),
+      additional: sections.additional.map(recordJson),
+    });
+  } else {
+    if (r.truncated) {
+      print(`udp  ${formatPair(r.truncated.local, r.truncated.server)}  answer truncated (TC=1, ${r.truncated.size} octets): retrying over TCP`);
+    }
+    print(`${r.transport}  ${formatPair(r.local, r.server)}  ${r.size} octets${r.tries > 1 ? ` after ${r.tries} tries` : ''}`);
+    print(`status: ${rcodeName(m.flags.rcode)}  flags: ${flagList(m).join(' ')}  id: ${m.id}`);
+    for (const [label, list] of Object.entries(sections)) {
+      if (!list.length) continue;
+      print(`\n${label.toUpperCase()} SECTION`);
+      print(recordRows(list));
+    }
+  }
 }

@@ -1,0 +1,229 @@
+/**
+ * Which records answer a query: pure decisions over the loaded zones, no sockets. Behaves as an
+ * authoritative-only server (RFC 1034 4.3.2): AA on data from its zones, CNAMEs chased inside the
+ * zone, negative answers with the SOA in authority (RFC 2308), REFUSED for names it is not
+ * authoritative for (never recursion), referrals at delegations with glue.
+ */
+import {
+  canonicalName,
+  CLASSES,
+  emptyFlags,
+  getEdns,
+  OPCODES,
+  optRecord,
+  RCODES,
+  recordSize,
+  TYPES,
+  type Message,
+  type Question,
+  type ResourceRecord,
+} from './codec.js';
+import { findZone, inZone, parentName, type Zone } from './zone.js';
+
+/** The payload size this server advertises in its OPT record (the DNS flag day 2020 value). */
+export const SERVER_UDP_PAYLOAD = 1232;
+
+export interface Answer {
+  /** null: send nothing (a response arrived, RFC 1035 4.1.1 QR=1). */
+  response: Message | null;
+  /** The response must be streamed as a zone transfer (TCP only). */
+  axfr?: Zone;
+  /** UDP size limit for this client: 512 without EDNS, else its advertised size (RFC 6891 6.2.5). */
+  udpLimit: number;
+}
+
+export interface AnswerContext {
+  transport: 'udp' | 'tcp';
+  /** May this client transfer zones? (decided by the server from --allow-transfer) */
+  transferAllowed: boolean;
+}
+
+function reply(query: Message, rcode: number, over: Partial<Message> = {}): Message {
+  return {
+    id: query.id,
+    flags: emptyFlags({ qr: true, opcode: query.flags.opcode, rd: query.flags.rd, cd: query.flags.cd, rcode }),
+    questions: query.questions.slice(0, 1),
+    answers: [],
+    authorities: [],
+    additionals: [],
+    ...over,
+  };
+}
+
+/** The SOA for a negative answer: TTL is min(SOA TTL, SOA MINIMUM) (RFC 2308 3). */
+function negativeSoa(zone: Zone): ResourceRecord {
+  return { ...zone.soa, ttl: Math.min(zone.soa.ttl, zone.soa.data.minimum) };
+}
+
+function rrset(zone: Zone, name: string, type: number): ResourceRecord[] | undefined {
+  return zone.nodes.get(name)?.get(type);
+}
+
+/** Renames wildcard-synthesised records to the query name (RFC 4592 3.3.1). */
+function synth(records: ResourceRecord[], name: string): ResourceRecord[] {
+  return records.map((r) => ({ ...r, name }));
+}
+
+/** The nearest delegation (NS below the apex) at or above `name`, if any. */
+function delegation(zone: Zone, name: string): string | undefined {
+  let cut: string | undefined;
+  let n = name;
+  while (n !== zone.origin && inZone(n, zone.origin)) {
+    if (rrset(zone, n, TYPES.NS)) cut = n;
+    n = parentName(n);
+  }
+  return cut;
+}
+
+/** A/AAAA for targets inside the zone (RFC 1034 4.3.2 step 6: additional section processing). */
+function additionalFor(zone: Zone, records: ResourceRecord[]): ResourceRecord[] {
+  const out: ResourceRecord[] = [];
+  const seen = new Set<string>();
+  for (const rr of records) {
+    const d = rr.data as { target?: string; exchange?: string };
+    const target = rr.type === TYPES.MX ? d.exchange : rr.type === TYPES.NS || rr.type === TYPES.SRV ? d.target : undefined;
+    if (target === undefined) continue;
+    const t = canonicalName(target);
+    if (seen.has(t) || !inZone(t, zone.origin)) continue;
+    seen.add(t);
+    out.push(...(rrset(zone, t, TYPES.A) ?? []), ...(rrset(zone, t, TYPES.AAAA) ?? []));
+  }
+  return out;
+}
+
+type Lookup =
+  | { kind: 'answer'; records: ResourceRecord[] }
+  | { kind: 'cname'; record: ResourceRecord; target: string }
+  | { kind: 'nodata' }
+  | { kind: 'nxdomain' }
+  | { kind: 'referral'; cut: string };
+
+/** RFC 1034 4.3.2 step 3 for one name inside one zone. */
+function lookup(zone: Zone, name: string, qname: string, qtype: number): Lookup {
+  const cut = delegation(zone, name);
+  if (cut !== undefined) return { kind: 'referral', cut };
+  let node = zone.nodes.get(name);
+  let wildcard = false;
+  if (!node) {
+    if (zone.ents.has(name)) return { kind: 'nodata' };
+    // closest encloser, then its wildcard (RFC 4592 3.3.1)
+    let enc = parentName(name);
+    while (!zone.nodes.has(enc) && !zone.ents.has(enc) && enc !== zone.origin && enc !== '') enc = parentName(enc);
+    node = zone.nodes.get(enc === '' ? '*' : `*.${enc}`);
+    if (!node) return { kind: 'nxdomain' };
+    wildcard = true;
+  }
+  const owner = wildcard ? qname : name;
+  const cname = node.get(TYPES.CNAME);
+  if (cname && qtype !== TYPES.CNAME && qtype !== TYPES.ANY) {
+    const record = wildcard ? synth(cname, owner)[0]! : cname[0]!;
+    return { kind: 'cname', record, target: canonicalName((record.data as { target: string }).target) };
+  }
+  if (qtype === TYPES.ANY) {
+    const all = [...node.values()].flat();
+    return { kind: 'answer', records: wildcard ? synth(all, owner) : all };
+  }
+  const set = node.get(qtype);
+  if (!set) return { kind: 'nodata' };
+  return { kind: 'answer', records: wildcard ? synth(set, owner) : set };
+}
+
+/** Answers one decoded query from `zones`. Never throws for any decoded message. */
+export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContext): Answer {
+  const edns = getEdns(query);
+  const udpLimit = edns ? Math.max(512, Math.min(edns.udpSize, 65535)) : 512;
+  if (query.flags.qr) return { response: null, udpLimit };
+  const withOpt = (m: Message): Message => {
+    if (edns) m.additionals.push(optRecord(SERVER_UDP_PAYLOAD));
+    return m;
+  };
+  // RFC 6891 6.1.3: we speak EDNS version 0 only.
+  if (edns && edns.version > 0) {
+    const r = reply(query, 0);
+    r.additionals.push(optRecord(SERVER_UDP_PAYLOAD, RCODES.BADVERS >> 4));
+    return { response: r, udpLimit };
+  }
+  if (query.flags.opcode !== OPCODES.QUERY) return { response: withOpt(reply(query, RCODES.NOTIMP)), udpLimit };
+  if (query.questions.length !== 1) return { response: withOpt(reply(query, RCODES.FORMERR)), udpLimit };
+  const q: Question = query.questions[0]!;
+  const qname = canonicalName(q.name);
+  if (q.class !== CLASSES.IN && q.class !== CLASSES.ANY) return { response: withOpt(reply(query, RCODES.REFUSED)), udpLimit };
+  const zone = findZone(zones, qname);
+  if (!zone) return { response: withOpt(reply(query, RCODES.REFUSED)), udpLimit };
+
+  if (q.type === TYPES.AXFR || q.type === TYPES.IXFR) {
+    // RFC 5936 4.2: AXFR only over TCP; only from allowed clients; only for the apex.
+    if (ctx.transport !== 'tcp' || !ctx.transferAllowed) return { response: withOpt(reply(query, RCODES.REFUSED)), udpLimit };
+    if (qname !== zone.origin) return { response: withOpt(reply(query, RCODES.NOTAUTH)), udpLimit };
+    return { response: reply(query, RCODES.NOERROR, { flags: { ...reply(query, 0).flags, aa: true } }), axfr: zone, udpLimit };
+  }
+
+  const res = reply(query, RCODES.NOERROR);
+  res.flags.aa = true;
+  let name = qname;
+  const seen = new Set<string>();
+  for (let hops = 0; ; hops++) {
+    const r = lookup(zone, name, name, q.type);
+    if (r.kind === 'answer') {
+      res.answers.push(...r.records);
+      res.additionals.push(...additionalFor(zone, r.records));
+      break;
+    }
+    if (r.kind === 'cname') {
+      res.answers.push(r.record);
+      seen.add(name);
+      // follow inside this zone only, and never round a loop (RFC 1034 3.6.2)
+      if (!inZone(r.target, zone.origin) || seen.has(r.target) || hops >= 8) break;
+      name = r.target;
+      continue;
+    }
+    if (r.kind === 'referral') {
+      if (res.answers.length === 0) res.flags.aa = false; // RFC 1034 4.3.2 step 3b: a referral is not authoritative
+      const ns = rrset(zone, r.cut, TYPES.NS)!;
+      res.authorities.push(...ns);
+      res.additionals.push(...additionalFor(zone, ns));
+      break;
+    }
+    if (r.kind === 'nxdomain') res.flags.rcode = RCODES.NXDOMAIN;
+    res.authorities.push(negativeSoa(zone));
+    break;
+  }
+  return { response: withOpt(res), udpLimit };
+}
+
+/**
+ * Splits a zone into AXFR messages (RFC 5936 2.2): SOA, every other record, SOA again, packed into
+ * messages of at most `maxSize` octets.
+ */
+export function axfrMessages(query: Message, zone: Zone, maxSize = 16_000): Message[] {
+  const body = zone.records.filter((r) => r.type !== TYPES.SOA);
+  const all = [zone.soa, ...body, zone.soa];
+  const out: Message[] = [];
+  let cur: ResourceRecord[] = [];
+  let size = 12 + (query.questions[0] ? canonicalName(query.questions[0].name).length + 6 : 0);
+  const base = size;
+  for (const rr of all) {
+    const s = recordSize(rr);
+    if (cur.length && size + s > maxSize) {
+      out.push(msg(cur, out.length === 0));
+      cur = [];
+      size = base;
+    }
+    cur.push(rr);
+    size += s;
+  }
+  if (cur.length) out.push(msg(cur, out.length === 0));
+  return out;
+
+  function msg(answers: ResourceRecord[], first: boolean): Message {
+    return {
+      id: query.id,
+      flags: emptyFlags({ qr: true, aa: true, opcode: 0 }),
+      // RFC 5936 2.2.1: the question appears in the first message only (later ones may omit it)
+      questions: first ? query.questions.slice(0, 1) : [],
+      answers,
+      authorities: [],
+      additionals: [],
+    };
+  }
+}

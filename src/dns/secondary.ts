@@ -1,0 +1,140 @@
+/**
+ * A secondary's zone maintenance (RFC 1034 4.3.5, RFC 1996): pull the zone by AXFR, check the
+ * primary's SOA serial every refresh interval, transfer again when it grew, keep serving the last
+ * good copy while the primary is unreachable, stop serving after SOA expire. NOTIFY from the
+ * primary triggers an immediate check.
+ */
+import { netEvent } from '../events.js';
+import { silentLogger, type Logger } from '../log.js';
+import { formatEndpoint, normalizeAddress, type Endpoint } from '../socket-pair.js';
+import { canonicalName, emptyFlags, OPCODES, RCODES, TYPES, type Message, type SoaData } from './codec.js';
+import { axfr, query } from './client.js';
+import { buildZone, serialGreater, type Zone } from './zone.js';
+
+export interface SecondaryOptions {
+  primary: Endpoint;
+  origin: string;
+  /** Override the SOA refresh interval (seconds). */
+  refreshS?: number;
+  log?: Logger;
+  /** Called with each new zone, or undefined when the copy expired. */
+  onZone: (zone: Zone | undefined) => void;
+  /** Injected clock (ms) for expiry decisions. */
+  now?: () => number;
+  timeoutMs?: number;
+}
+
+export interface Secondary {
+  /** First transfer attempt (success or not); resolves either way. */
+  ready: Promise<void>;
+  zone(): Zone | undefined;
+  /** Builds the NOTIFY response and schedules a check when it came from the primary. */
+  notify(query: Message, client: Endpoint): Message;
+  /** Check the primary now (coalesced with a check already running). */
+  check(reason: string): Promise<void>;
+  close(): void;
+}
+
+export function startSecondary(opts: SecondaryOptions): Secondary {
+  const log = opts.log ?? silentLogger();
+  const now = opts.now ?? Date.now;
+  const origin = canonicalName(opts.origin);
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const primaryText = formatEndpoint(opts.primary);
+  let zone: Zone | undefined;
+  let lastOk = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+
+  const soa = (): SoaData | undefined => zone?.soa.data;
+  const schedule = (seconds: number): void => {
+    if (closed) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void check('refresh'), Math.max(1, seconds) * 1000);
+  };
+
+  const transfer = async (reason: string): Promise<void> => {
+    let local: Endpoint | undefined;
+    const t = await axfr(origin, opts.primary, Math.max(timeoutMs, 10_000), (l) => (local = l));
+    const z = buildZone(origin, t.records, `axfr from ${primaryText}`);
+    const old = zone?.soa.data.serial;
+    zone = z;
+    lastOk = now();
+    opts.onZone(z);
+    log.info(
+      { ...netEvent('dns.axfr', 'tcp', local ?? t.local, opts.primary, 'out'), zone: origin || '.', serial: z.soa.data.serial, previousSerial: old ?? null, records: t.records.length, messages: t.messages, size: t.size, reason, rcode: 'NOERROR' },
+      'zone transferred from primary',
+    );
+  };
+
+  const doCheck = async (reason: string): Promise<void> => {
+    try {
+      if (!zone) {
+        await transfer(reason);
+      } else {
+        const r = await query(origin, TYPES.SOA, { server: opts.primary, timeoutMs, retries: 1, edns: 1232 });
+        const remote = r.response.answers.find((a) => a.type === TYPES.SOA)?.data as SoaData | undefined;
+        if (!remote) throw new Error(`primary ${primaryText} answered the SOA query without a SOA (rcode ${r.response.flags.rcode})`);
+        const local = zone.soa.data.serial;
+        log.info({ ...netEvent('dns.query', r.transport, r.local, opts.primary, 'in'), qname: origin || '.', qtype: 'SOA', rcode: 'NOERROR', size: r.size, tc: false, serial: remote.serial, localSerial: local, reason }, 'primary serial checked');
+        if (serialGreater(remote.serial, local)) await transfer(reason);
+        else lastOk = now();
+      }
+      schedule(opts.refreshS ?? soa()!.refresh);
+    } catch (err) {
+      const s = soa();
+      const retry = s ? s.retry : (opts.refreshS ?? 5);
+      log.warn({ zone: origin || '.', primary: primaryText, err: (err as Error).message, retryInS: retry }, 'cannot reach primary; keeping the last good copy');
+      if (s && zone && now() - lastOk > s.expire * 1000) {
+        log.error({ zone: origin || '.', expire: s.expire }, 'zone expired: no contact with the primary for SOA expire seconds; no longer serving it');
+        zone = undefined;
+        opts.onZone(undefined);
+      }
+      schedule(Math.min(retry, opts.refreshS ?? retry));
+    }
+  };
+
+  async function check(reason: string): Promise<void> {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await doCheck(reason);
+      } while (again && !closed);
+    })().finally(() => (running = undefined));
+    return running;
+  }
+
+  const ready = check('startup');
+
+  return {
+    ready,
+    zone: () => zone,
+    check,
+    notify(q: Message, client: Endpoint): Message {
+      const qn = q.questions[0] ? canonicalName(q.questions[0].name) : undefined;
+      const fromPrimary = normalizeAddress(client.address) === normalizeAddress(opts.primary.address);
+      // RFC 1996 3.10: only act on NOTIFY from a known master, for our zone
+      const ok = fromPrimary && qn === origin;
+      if (ok) setImmediate(() => void check('notify'));
+      return {
+        id: q.id,
+        flags: emptyFlags({ qr: true, aa: ok, opcode: OPCODES.NOTIFY, rcode: ok ? RCODES.NOERROR : qn === origin ? RCODES.REFUSED : RCODES.NOTAUTH }),
+        questions: q.questions.slice(0, 1),
+        answers: [],
+        authorities: [],
+        additionals: [],
+      };
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
+  };
+}

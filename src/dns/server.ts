@@ -1,0 +1,285 @@
+/**
+ * The DNS server: one UDP socket and one TCP listener on the same address and port, wired to the
+ * codec and the answer policy. Nothing protocol-specific is decided here.
+ *
+ * Hot path: answers are cached by the query's bytes after the ID (flags, question, EDNS), so a
+ * question answered before is one Map lookup and a 2-octet ID patch — no decode, no encode.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { isIPv6 } from 'node:net';
+import { LabError, asSystemError } from '../errors.js';
+import { onceClose, type BoundAddress, type Listener } from '../listener.js';
+import { silentLogger, type Logger } from '../log.js';
+import { netEvent } from '../events.js';
+import { normalizeAddress, type Endpoint } from '../socket-pair.js';
+import {
+  decode,
+  Deframer,
+  emptyFlags,
+  encodeLimited,
+  frame,
+  OPCODES,
+  RCODES,
+  rcodeName,
+  typeName,
+  type Message,
+} from './codec.js';
+import { answer, axfrMessages } from './policy.js';
+import type { Zone } from './zone.js';
+import { parseAcl, LOOPBACK_ACL, type Acl } from './acl.js';
+
+export interface DnsServerOptions {
+  zones: Zone[];
+  /** Default 127.0.0.1. Both transports bind exactly this address. */
+  host?: string;
+  /** Default 0 (tests); the CLI's default is 5300. */
+  port?: number;
+  log?: Logger;
+  /** Who may AXFR; default loopback only. */
+  allowTransfer?: Acl;
+  /** Close a TCP connection idle this long (RFC 7766 6.2.3); default 10 s. */
+  tcpIdleMs?: number;
+  /** Largest TCP message accepted from a client; default 16 KiB. */
+  maxTcpMessage?: number;
+  /** Concurrent TCP connections; default 256. */
+  maxConnections?: number;
+  /** Response cache entries per transport; 0 disables the cache. Default 10000. */
+  cacheSize?: number;
+  /** Handles NOTIFY (opcode 4) from primaries; a secondary provides it. */
+  onNotify?: (query: Message, client: Endpoint) => Message;
+  signal?: AbortSignal;
+}
+
+export interface DnsListener extends Listener {
+  /** Swaps the served zones (reload, fresh transfer) and empties the response cache. */
+  setZones(zones: Zone[]): void;
+  zones(): Zone[];
+}
+
+interface Cached {
+  buf: Buffer;
+  qname: string;
+  qtype: string;
+  rcode: string;
+  tc: boolean;
+}
+
+/** Starts serving; resolves once both sockets listen on the same port. */
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListener> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? silentLogger();
+  const acl = opts.allowTransfer ?? parseAcl(LOOPBACK_ACL);
+  const idleMs = opts.tcpIdleMs ?? 10_000;
+  const maxTcp = opts.maxTcpMessage ?? 16_384;
+  const cacheSize = opts.cacheSize ?? 10_000;
+  let zones = opts.zones;
+  const udpCache = new Map<string, Cached>();
+  const tcpCache = new Map<string, Cached>();
+
+  const { udp, tcp, port } = await bindBoth(host, opts.port ?? 0, opts.maxConnections ?? 256);
+  const family: BoundAddress['family'] = isIPv6(host) ? 'IPv6' : 'IPv4';
+  const server: Endpoint = { address: host, port };
+  const sockets = new Set<net.Socket>();
+
+  const logQuery = (transport: 'udp' | 'tcp', client: Endpoint, c: Omit<Cached, 'buf'>, size: number): void => {
+    if (!log.isLevelEnabled('info')) return;
+    log.info({ ...netEvent('dns.query', transport, client, server), qname: c.qname, qtype: c.qtype, rcode: c.rcode, size, tc: c.tc }, 'dns query');
+  };
+
+  /** Decodes and answers one message; returns the wire responses (several for AXFR). */
+  const handle = (buf: Buffer, transport: 'udp' | 'tcp', client: Endpoint): Buffer[] => {
+    let query: Message;
+    try {
+      query = decode(buf);
+    } catch (err) {
+      log.warn({ ...netEvent('dns.query', transport, client, server), size: buf.length, err: (err as Error).message }, 'malformed message');
+      // RFC 1035 4.1.1: FORMERR when the header is readable and it is a query; otherwise drop.
+      if (buf.length < 12 || (buf[2]! & 0x80) !== 0) return [];
+      const r = encodeLimited({ id: buf.readUInt16BE(0), flags: emptyFlags({ qr: true, opcode: (buf[2]! >> 3) & 0xf, rcode: RCODES.FORMERR }), questions: [], answers: [], authorities: [], additionals: [] }).buf;
+      logQuery(transport, client, { qname: '', qtype: '', rcode: 'FORMERR', tc: false }, r.length);
+      return [r];
+    }
+    const q = query.questions[0];
+    const meta = { qname: q ? q.name || '.' : '', qtype: q ? typeName(q.type) : '' };
+    if (query.flags.opcode === OPCODES.NOTIFY && opts.onNotify && !query.flags.qr) {
+      const r = encodeLimited(opts.onNotify(query, client)).buf;
+      log.info({ ...netEvent('dns.notify', transport, client, server), ...meta, rcode: rcodeName(r[3]! & 0xf), size: r.length }, 'notify received');
+      return [r];
+    }
+    const a = answer(query, zones, { transport, transferAllowed: acl.allows(client.address) });
+    if (!a.response) return [];
+    if (a.axfr) {
+      const msgs = axfrMessages(query, a.axfr).map((m) => encodeLimited(m).buf);
+      const total = msgs.reduce((s, m) => s + m.length, 0);
+      log.info(
+        { ...netEvent('dns.axfr', transport, client, server), ...meta, zone: a.axfr.origin || '.', serial: a.axfr.soa.data.serial, records: a.axfr.records.length + 1, messages: msgs.length, size: total, rcode: 'NOERROR' },
+        'zone transfer served',
+      );
+      return msgs;
+    }
+    const enc = encodeLimited(a.response, transport === 'udp' ? a.udpLimit : 65535);
+    const c: Cached = { buf: enc.buf, ...meta, rcode: rcodeName(a.response.flags.rcode), tc: enc.truncated || a.response.flags.tc };
+    if (cacheSize > 0 && query.flags.opcode === OPCODES.QUERY && buf.length <= 512 && q && q.type !== 252 && q.type !== 251) {
+      const cache = transport === 'udp' ? udpCache : tcpCache;
+      if (cache.size >= cacheSize) cache.clear();
+      cache.set(buf.toString('latin1', 2), c);
+    }
+    logQuery(transport, client, c, enc.buf.length);
+    if (a.response.flags.rcode === RCODES.REFUSED && q && (q.type === 252 || q.type === 251)) {
+      log.info({ ...netEvent('dns.axfr', transport, client, server), ...meta, rcode: 'REFUSED' }, 'zone transfer refused');
+    }
+    return [enc.buf];
+  };
+
+  /** Cache hit: the stored answer with this query's ID. */
+  const fromCache = (buf: Buffer, cache: Map<string, Cached>, transport: 'udp' | 'tcp', client: Endpoint): Buffer | undefined => {
+    if (buf.length < 12 || buf.length > 512) return undefined;
+    const hit = cache.get(buf.toString('latin1', 2));
+    if (!hit) return undefined;
+    const out = Buffer.allocUnsafe(hit.buf.length);
+    hit.buf.copy(out);
+    out[0] = buf[0]!;
+    out[1] = buf[1]!;
+    logQuery(transport, client, hit, out.length);
+    return out;
+  };
+
+  udp.on('message', (buf, rinfo) => {
+    const client = { address: rinfo.address, port: rinfo.port };
+    try {
+      const hit = fromCache(buf, udpCache, 'udp', client);
+      if (hit) {
+        udp.send(hit, rinfo.port, rinfo.address);
+        return;
+      }
+      for (const r of handle(buf, 'udp', client)) udp.send(r, rinfo.port, rinfo.address);
+    } catch (err) {
+      log.error({ ...netEvent('dns.query', 'udp', client, server), err }, 'handler error; datagram dropped');
+    }
+  });
+  udp.on('error', (err) => log.error({ err }, 'udp socket error'));
+
+  tcp.on('connection', (sock) => {
+    sockets.add(sock);
+    const client = { address: normalizeAddress(sock.remoteAddress ?? '?'), port: sock.remotePort ?? 0 };
+    log.info(netEvent('tcp.accept', 'tcp', client, server), 'tcp connection accepted');
+    const deframer = new Deframer();
+    sock.setNoDelay(true);
+    sock.setTimeout(idleMs, () => {
+      log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'idle' }, 'idle tcp connection closed');
+      sock.destroy();
+    });
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        deframer.push(chunk);
+        const out: Buffer[] = [];
+        for (;;) {
+          const len = deframer.peekLength();
+          if (len !== null && len > maxTcp) {
+            log.warn({ ...netEvent('dns.query', 'tcp', client, server), size: len }, `tcp message of ${len} octets exceeds ${maxTcp}; connection closed`);
+            sock.destroy();
+            return;
+          }
+          const msg = deframer.next();
+          if (!msg) break;
+          const hit = fromCache(msg, tcpCache, 'tcp', client);
+          if (hit) out.push(hit);
+          else out.push(...handle(msg, 'tcp', client));
+        }
+        if (out.length === 1) sock.write(frame(out[0]!));
+        else if (out.length > 1) sock.write(Buffer.concat(out.map(frame)));
+      } catch (err) {
+        log.error({ ...netEvent('dns.query', 'tcp', client, server), err }, 'handler error; connection closed');
+        sock.destroy();
+      }
+    });
+    sock.on('error', (err) => log.debug({ ...netEvent('tcp.close', 'tcp', client, server), err: err.message }, 'tcp connection error'));
+    sock.on('close', () => {
+      sockets.delete(sock);
+      log.debug(netEvent('tcp.close', 'tcp', client, server), 'tcp connection closed');
+    });
+  });
+  tcp.on('error', (err) => log.error({ err }, 'tcp listener error'));
+
+  const closer = onceClose(async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+  }, opts.signal);
+
+  return {
+    address: { host, port, family },
+    setZones(z: Zone[]) {
+      zones = z;
+      udpCache.clear();
+      tcpCache.clear();
+    },
+    zones: () => zones,
+    ...closer,
+  };
+}
+
+function bindError(err: unknown, host: string, port: number, transport: string): LabError {
+  const e = asSystemError(err);
+  if (e.code === 'EADDRINUSE') return new LabError('LAB_ERR_PORT_IN_USE', `${transport} port ${port} on ${host} is already in use: stop the other server (ss -lnp 'sport = :${port}') or pick another --port`, { host, port });
+  if (e.code === 'EACCES') return new LabError('LAB_ERR_PRIVILEGED_PORT', `binding ${transport} port ${port} needs root or CAP_NET_BIND_SERVICE (ports below 1024 are well-known ports): run as root or use --port 5300`, { host, port });
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EINVAL') return new LabError('LAB_ERR_BAD_HOST', `cannot bind ${host}: no interface here has that address (${e.code})`, { host, port });
+  return new LabError('LAB_ERR_INTERNAL', `cannot bind ${transport} ${host}:${port}: ${e.message}`, { host, port }, { cause: err });
+}
+
+function bindUdp(host: string, port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    const onError = (err: Error): void => {
+      s.removeListener('listening', onListening);
+      s.close();
+      reject(err);
+    };
+    const onListening = (): void => {
+      s.removeListener('error', onError);
+      resolve(s);
+    };
+    s.once('error', onError);
+    s.once('listening', onListening);
+    s.bind({ address: host, port });
+  });
+}
+
+function bindTcp(host: string, port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer({ pauseOnConnect: false });
+    const onError = (err: Error): void => {
+      s.removeListener('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      s.removeListener('error', onError);
+      resolve(s);
+    };
+    s.once('error', onError);
+    s.once('listening', onListening);
+    s.listen({ host, port, exclusive: false });
+  });
+}
+
+/** UDP first (port 0 picks one), then TCP on the same number; on a port-0 clash, try again. */
+async function bindBoth(host: string, port: number, maxConnections: number): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    let udp: dgram.Socket;
+    try {
+      udp = await bindUdp(host, port);
+    } catch (err) {
+      throw bindError(err, host, port, 'udp');
+    }
+    const p = udp.address().port;
+    try {
+      const tcp = await bindTcp(host, p);
+      tcp.maxConnections = maxConnections;
+      return { udp, tcp, port: p };
+    } catch (err) {
+      udp.close();
+      if (port === 0 && asSystemError(err).code === 'EADDRINUSE' && attempt < 10) continue;
+      throw bindError(err, host, p, 'tcp');
+    }
+  }
+}
