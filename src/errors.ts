@@ -7,6 +7,8 @@ export const ErrorCodes = {
   LAB_ERR_NEEDS_ROOT: 2,
   LAB_ERR_ZONE_FILE: 1,
   LAB_ERR_LAB_FILE: 2,
+  /** a lab could not be brought up (a service did not start, a step could not run) */
+  LAB_ERR_LAB_RUN: 2,
   LAB_ERR_TIMEOUT: 1,
   LAB_ERR_CONNECT: 1,
   LAB_ERR_VERIFY: 1,

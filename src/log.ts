@@ -25,7 +25,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const base = { name: opts.name ?? 'socketlab', pid: process.pid };
   if (opts.file) {
     // Async buffered writes keep logging off the hot path; flushed on exit.
-    const dest = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false, minLength: 4096 });
+    // SOCKETLAB_LOG_SYNC=1 (set by the lab runner): every record reaches the file at once, so checks and
+    // --step can read the events while the service runs.
+    const live = process.env.SOCKETLAB_LOG_SYNC === '1';
+    const dest = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: live, minLength: live ? 0 : 4096 });
     const logger = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
     flushOnExit(() => dest.flushSync());
     return logger;

@@ -1,6 +1,254 @@
-import type { Command } from 'commander';
+import { writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { LabError, isLabError, invalidArgument } from '../errors.js';
+import { bold, dim, print, printJson, table } from '../format.js';
+import { listLabFiles, loadLabFile, resolveLab } from './loader.js';
+import { describeCheck } from './checks.js';
+import { needsRoot, type LabSpec } from './schema.js';
+import { LabRun, teardownState, type RunOutput } from './runner.js';
+import { readState } from './state.js';
+import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
+import { stepThrough } from './step-mode.js';
+import { writeReport } from './report.js';
+import { exportDocker } from './docker.js';
 
-/** Registers `socketlab lab` (not built yet). */
-export function registerLab(program: Command): void {
-  void program;
+function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^([a-zA-Z][a-zA-Z0-9_]*)=(.*)$/.exec(value);
+  if (!m) throw invalidArgument(`--var ${value}: expected NAME=VALUE, e.g. --var port=7007`);
+  return { ...previous, [m[1]!]: m[2]! };
 }
+
+function collectLog(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(value);
+  if (!m) throw invalidArgument(`--log ${value}: expected SERVICE=FILE, e.g. --log echo=/tmp/echo.jsonl`);
+  return { ...previous, [m[1]!]: m[2]! };
+}
+
+const human = (json: boolean): RunOutput => ({ line: (t) => (json ? process.stderr.write(`${t}\n`) : print(t)) });
+
+interface RunFlags {
+  var?: Record<string, string>;
+  json?: boolean;
+  junit?: string;
+  step?: boolean;
+  report?: string;
+}
+
+/** Writes --junit and --json and sets the exit code from a finished report. */
+function finish(report: LabReport, flags: RunFlags): void {
+  if (flags.junit) {
+    mkdirSync(dirname(flags.junit), { recursive: true });
+    writeFileSync(flags.junit, toJunit([report]));
+  }
+  if (flags.json) printJson(report);
+  process.exitCode = report.exitCode;
+}
+
+/** Tears the lab down on Ctrl-C / SIGTERM / a crash, then exits; returns the remover. */
+function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () => void {
+  let stopping = false;
+  const stop = (code: number) => () => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    process.stderr.write(`\nstopping lab ${name} ...\n`);
+    const run = getRun();
+    const st = readState(name);
+    const done = run ? run.down() : st ? teardownState(st) : Promise.resolve();
+    void done.finally(() => process.exit(code));
+  };
+  const onInt = stop(130);
+  const onTerm = stop(143);
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onTerm);
+  };
+}
+
+async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
+  const out = human(Boolean(flags.json));
+  const started = Date.now();
+  const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: 2, passed: false, steps: [], checks: [], startedAt: new Date(started).toISOString(), durationMs: 0 };
+  let run: LabRun | undefined;
+  const unhook = teardownOnSignal(spec.name, () => run);
+  try {
+    out.line(bold(`lab ${spec.name}: ${spec.title}`));
+    out.line(dim(`topic: ${spec.topic}`));
+    run = await LabRun.up(spec, { vars: flags.var, out });
+    out.line('');
+    const steps = await run.runSteps(async (s, i) => {
+      out.line(formatStep(s, i));
+      if (flags.step) await stepThrough(run!, out);
+      out.line('');
+    });
+    const checks = await run.check();
+    report.steps = steps.map(({ stdout: _o, stderr: _e, ...rest }) => rest);
+    report.checks = checks;
+    report.exitCode = exitCodeOf(checks, steps);
+    report.passed = report.exitCode === 0;
+    out.line(bold('checks'));
+    out.line(formatChecks(checks));
+    if (flags.report) {
+      writeReport(flags.report, run, report);
+      out.line(dim(`report written to ${flags.report}`));
+    }
+  } catch (err) {
+    if (!isLabError(err)) throw err;
+    report.error = err.message;
+    report.exitCode = err.exitCode === 1 ? 1 : 2;
+    out.line(`socketlab: lab ${spec.name} could not run: ${err.message}`);
+  } finally {
+    await run?.down();
+    unhook();
+    report.durationMs = Date.now() - started;
+  }
+  return report;
+}
+
+/** Registers `socketlab lab list|show|up|run|check|down|export`. */
+export function registerLab(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('labs: a topology, services, steps and checks that make one course topic happen on real sockets')
+    .addHelpText('after', `
+Examples:
+  $ socketlab lab list
+  $ socketlab lab run 02-socket-pairs           up, steps, checks, down
+  $ socketlab lab run 03 --step --report /tmp/handshake.html
+  $ socketlab lab up 05-sessions && socketlab lab check 05-sessions --junit grades.xml && socketlab lab down 05-sessions`);
+
+  lab
+    .command('list')
+    .description('the labs, their topics, and whether they need root')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const rows = listLabFiles().map((l) => {
+        try {
+          const s = loadLabFile(l.file);
+          return { name: s.name, title: s.title, topic: s.topic, needsRoot: needsRoot(s), file: l.file };
+        } catch (err) {
+          return { name: l.name, title: `(invalid: ${(err as Error).message.split('\n')[0]})`, topic: '', needsRoot: false, file: l.file };
+        }
+      });
+      if (opts.json) return printJson(rows);
+      print(table(rows, [
+        { header: 'LAB', get: (r) => r.name },
+        { header: 'WHERE', get: (r) => (r.needsRoot ? 'namespaces (root)' : 'localhost') },
+        { header: 'TITLE', get: (r) => r.title },
+      ]));
+      print(dim('\nrun one: socketlab lab run NAME   (NAME may be its number: socketlab lab run 2)'));
+    });
+
+  lab
+    .command('show')
+    .description('what a lab does: hosts, services, steps and checks')
+    .argument('<name>', 'lab name, number or path to a lab.yaml')
+    .option('--json', 'print the parsed lab file as JSON')
+    .action((name: string, opts: { json?: boolean }) => {
+      const spec = resolveLab(name);
+      if (opts.json) return printJson(spec);
+      const scope = new Proxy({} as Record<string, string>, { get: (_t, k) => (typeof k === 'string' ? (spec.vars[k] ?? `\${${k}}`) : undefined) });
+      print(bold(`${spec.name}: ${spec.title}`));
+      print(`topic: ${spec.topic}`);
+      if (spec.summary) print(`\n${spec.summary.trim()}`);
+      print(`\nhosts: ${spec.hosts.map((h) => `${h.name} (${h.kind === 'netns' ? 'namespace' : 'this machine'}${h.ephemeralRange ? `, ephemeral ${h.ephemeralRange.join('-')}` : ''})`).join(', ')}`);
+      for (const s of spec.segments) print(`segment ${s.name}: ${s.members.map((m) => `${m.host}${m.address ? ` ${m.address}` : ' (DHCP)'}`).join(', ')}`);
+      print('\nservices:');
+      for (const s of spec.services) print(`  ${s.name} on ${s.host}: ${s.program ? '' : 'socketlab '}${s.run}`);
+      print('\nsteps:');
+      spec.steps.forEach((s, i) => print(`  ${i + 1}. ${s.name}: ${s.run}${s.background ? '  [keeps running]' : ''}`));
+      print('\nchecks:');
+      for (const c of spec.checks) print(`  - ${describeCheck(c, scope)}`);
+      const readme = join(spec.dir, 'README.md');
+      if (existsSync(readme)) print(dim(`\nread ${readme} for the goal and the questions`));
+    });
+
+  lab
+    .command('run')
+    .description('up, steps, checks, down: the whole lab in one command')
+    .argument('<name>', 'lab name, number or path to a lab.yaml')
+    .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
+    .option('--step', 'pause at each network event (SYN, DNS query, DHCPDISCOVER ...) and show it')
+    .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
+    .option('--junit <file>', 'write the checks as JUnit XML')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, flags: RunFlags) => {
+      const spec = resolveLab(name);
+      finish(await runLab(spec, flags), flags);
+    });
+
+  lab
+    .command('up')
+    .description('start a lab and leave it running (then: lab check, lab down)')
+    .argument('<name>', 'lab name, number or path to a lab.yaml')
+    .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
+    .option('--no-steps', 'only start the hosts and services')
+    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+      const spec = resolveLab(name);
+      const out = human(false);
+      let run: LabRun | undefined;
+      const unhook = teardownOnSignal(spec.name, () => run);
+      try {
+        run = await LabRun.up(spec, { vars: flags.var, out });
+        if (flags.steps) await run.runSteps((s, i) => out.line(formatStep(s, i)));
+      } catch (err) {
+        await run?.down();
+        throw err;
+      } finally {
+        unhook();
+      }
+      print(`\nlab ${spec.name} is up (state in ${run.state.runDir}).`);
+      print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
+    });
+
+  lab
+    .command('check')
+    .description("run a lab's checks against what is running now (a lab that is up, or your own setup)")
+    .argument('<name>', 'lab name, number or path to a lab.yaml')
+    .addOption(new Option('--var <name=value>', 'a value for a lab variable (repeatable)').argParser(collectVar))
+    .addOption(new Option('--log <service=file>', "your own service's JSON log, for log checks (repeatable)").argParser(collectLog))
+    .option('--junit <file>', 'write the checks as JUnit XML')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, flags: RunFlags & { log?: Record<string, string> }) => {
+      const spec = resolveLab(name);
+      const started = Date.now();
+      const run = LabRun.attach(spec, { vars: flags.var }) ?? LabRun.detached(spec, flags.log ?? {}, flags.var);
+      const checks = await run.check();
+      const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: exitCodeOf(checks, []), passed: false, steps: [], checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
+      report.passed = report.exitCode === 0;
+      if (!flags.json) print(formatChecks(checks));
+      finish(report, flags);
+    });
+
+  lab
+    .command('down')
+    .description('stop a lab started with "lab up": its processes, then its namespaces')
+    .argument('<name>', 'lab name, number or path to a lab.yaml')
+    .action(async (name: string) => {
+      const spec = resolveLab(name);
+      const state = readState(spec.name);
+      if (!state) {
+        print(`lab ${spec.name} is not up (no state in its run directory); nothing to stop`);
+        return;
+      }
+      await teardownState(state);
+      print(`lab ${spec.name} is down (${state.processes.length} processes stopped${state.topologyId ? `, namespaces sl-${state.topologyId}-* removed` : ''})`);
+    });
+
+  lab
+    .command('export')
+    .description('write a Docker compose file and Dockerfile that run the same lab as containers')
+    .argument('<name>', 'lab name, number or path to a lab.yaml')
+    .requiredOption('--docker <dir>', 'directory to write compose.yaml and Dockerfile into')
+    .action((name: string, flags: { docker: string }) => {
+      const spec = resolveLab(name);
+      const files = exportDocker(spec, flags.docker);
+      for (const f of files) print(`wrote ${f}`);
+    });
+}
+
+export { LabError };

@@ -1,0 +1,40 @@
+import type { LogRecord } from './checks.js';
+
+/** Protocol fields worth showing next to an event, in the order a learner reads them. */
+export const KEY_FIELDS = ['type', 'qname', 'qtype', 'rcode', 'tc', 'size', 'xid', 'chaddr', 'ciaddr', 'yiaddr', 'giaddr', 'bytes', 'state', 'serial', 'records'] as const;
+
+/** The kind of packet an event record stands for, as Packet Tracer's simulation mode would name it. */
+export function eventLabel(r: LogRecord): string {
+  const t = (r.transport ?? '').toUpperCase();
+  const type = typeof r.type === 'string' ? r.type.toUpperCase() : undefined;
+  switch (r.event) {
+    case 'tcp.accept':
+      return 'TCP connect (SYN, SYN-ACK, ACK)';
+    case 'tcp.close':
+      return 'TCP close (FIN)';
+    case 'udp.datagram':
+      return 'UDP datagram';
+    case 'dns.query':
+      return `DNS ${r.direction === 'out' ? 'response' : 'query'} over ${t}${r.tc === true ? ' (TC=1, truncated)' : ''}`;
+    case 'dns.axfr':
+      return `AXFR zone transfer over ${t}`;
+    case 'dns.notify':
+      return 'DNS NOTIFY';
+    case 'dhcp.in':
+    case 'dhcp.out':
+      return type ? (type.startsWith('DHCP') ? type : `DHCP${type}`) : `DHCP ${r.event === 'dhcp.in' ? 'in' : 'out'}`;
+    case 'dhcp.lease':
+      return `DHCP lease${r.state ? ` ${String(r.state)}` : ''}`;
+    case 'dhcp.relay':
+      return `DHCP relay${type ? ` ${type}` : ''}`;
+    default:
+      return `${r.event ?? 'event'}${t ? ` (${t})` : ''}`;
+  }
+}
+
+/** `qname=www.example.test qtype=A rcode=NOERROR` */
+export function eventFields(r: LogRecord): string {
+  return KEY_FIELDS.filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== '')
+    .map((k) => `${k}=${typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])}`)
+    .join(' ');
+}

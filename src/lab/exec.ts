@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { LabError } from '../errors.js';
+
+/** This package's CLI, so `socketlab ...` in a lab file runs the same build as the runner. */
+export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** Splits a command line as a POSIX shell would for plain words, '...' and "..." (no expansion). */
+export function splitCommand(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new LabError('LAB_ERR_LAB_FILE', `unterminated ${quote} quote in command: ${line}`);
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** `socketlab x` -> node dist/cli.js x; anything else runs as written. */
+export function resolveArgv(argv: string[]): string[] {
+  if (argv[0] === 'socketlab') return [process.execPath, CLI_PATH, ...argv.slice(1)];
+  return argv;
+}
+
+/** Wraps argv to run inside a network namespace (or unchanged on localhost). */
+export function inHost(netns: string | undefined, argv: string[]): string[] {
+  return netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a command to completion, bounded by timeoutMs (killed with its process group after that). */
+export function execArgv(argv: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
+    } catch (err) {
+      resolve({ code: 127, stdout: '', stderr: (err as Error).message, timedOut: false });
+      return;
+    }
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, 'SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: stderr + err.message, timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** Signals a process group started with detached: true (falls back to the process alone). */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM to the group, SIGKILL after graceMs if still alive. */
+export async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  killGroup(pid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return;
+    await sleep(50);
+  }
+  killGroup(pid, 'SIGKILL');
+  const hard = Date.now() + 2_000;
+  while (isAlive(pid) && Date.now() < hard) await sleep(20);
+}

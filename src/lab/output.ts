@@ -1,0 +1,76 @@
+import { bold, dim, green, red, yellow } from '../format.js';
+import type { CheckResult } from './checks.js';
+import type { StepResult } from './runner.js';
+
+/** Everything a lab run produced, as `--json` prints it. */
+export interface LabReport {
+  lab: string;
+  title: string;
+  topic: string;
+  /** 0 all checks pass, 1 a check (or step) failed, 2 the lab could not run */
+  exitCode: 0 | 1 | 2;
+  passed: boolean;
+  error?: string;
+  steps: Omit<StepResult, 'stdout' | 'stderr'>[];
+  checks: CheckResult[];
+  startedAt: string;
+  durationMs: number;
+}
+
+export function exitCodeOf(checks: CheckResult[], steps: StepResult[]): 0 | 1 {
+  return checks.every((c) => c.passed) && steps.every((s) => s.ok) ? 0 : 1;
+}
+
+/** One line per check, and the hint under each failed one. */
+export function formatChecks(checks: CheckResult[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${c.passed ? green('PASS') : red('FAIL')}  ${c.name}`);
+    lines.push(`      ${dim(c.detail)}`);
+    if (!c.passed) lines.push(`      ${yellow('hint:')} ${c.hint}`);
+  }
+  const failed = checks.filter((c) => !c.passed).length;
+  lines.push('');
+  lines.push(failed === 0 ? green(bold(`all ${checks.length} checks passed`)) : red(bold(`${failed} of ${checks.length} checks failed`)));
+  return lines.join('\n');
+}
+
+/** A step as the learner reads it: the command, its output, what to look for. */
+export function formatStep(s: StepResult, i: number): string {
+  const lines = [bold(`step ${i + 1}: ${s.name}`) + dim(` (on ${s.host})`), `  $ ${s.command}${s.background ? dim('   [keeps running]') : ''}`];
+  const body = s.stdout.trimEnd();
+  if (body) lines.push(...body.split('\n').slice(0, 60).map((l) => `  | ${l}`));
+  if (!s.ok) {
+    lines.push(red(`  step failed${s.code !== null ? ` (exit ${s.code})` : ''}`));
+    const err = s.stderr.trim();
+    if (err) lines.push(...err.split('\n').slice(-5).map((l) => `  ! ${l}`));
+  }
+  if (s.show) lines.push(`  ${yellow('look for:')} ${s.show}`);
+  return lines.join('\n');
+}
+
+const xmlEscape = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
+    // characters XML 1.0 does not allow at all (terminal escapes in tool output)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+
+/** JUnit XML: one testsuite per lab, one testcase per check (and per failed step), for CI and grading. */
+export function toJunit(reports: LabReport[]): string {
+  const suites = reports.map((r) => {
+    const cases: string[] = [];
+    for (const s of r.steps.filter((x) => !x.ok)) {
+      cases.push(`    <testcase classname="${xmlEscape(r.lab)}.steps" name="${xmlEscape(`step: ${s.name}`)}">\n      <failure message="${xmlEscape(`step exited ${s.code}`)}">${xmlEscape(s.command)}</failure>\n    </testcase>`);
+    }
+    if (r.error) {
+      cases.push(`    <testcase classname="${xmlEscape(r.lab)}" name="lab could be run">\n      <error message="${xmlEscape(r.error)}">${xmlEscape(r.error)}</error>\n    </testcase>`);
+    }
+    for (const c of r.checks) {
+      const body = c.passed ? '' : `\n      <failure message="${xmlEscape(c.detail)}" type="${xmlEscape(c.kind)}">${xmlEscape(`${c.detail}\nhint: ${c.hint}`)}</failure>\n    `;
+      cases.push(`    <testcase classname="${xmlEscape(r.lab)}" name="${xmlEscape(c.name)}">${body}</testcase>`);
+    }
+    const failures = r.checks.filter((c) => !c.passed).length + r.steps.filter((s) => !s.ok).length;
+    const tests = r.checks.length + r.steps.filter((s) => !s.ok).length + (r.error ? 1 : 0);
+    return `  <testsuite name="${xmlEscape(r.lab)}" tests="${tests}" failures="${failures}" errors="${r.error ? 1 : 0}" time="${(r.durationMs / 1000).toFixed(3)}" timestamp="${r.startedAt.slice(0, 19)}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="socketlab">\n${suites.join('\n')}\n</testsuites>\n`;
+}

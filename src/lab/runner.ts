@@ -1,0 +1,326 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../errors.js';
+import { hostEphemeralRange, type EphemeralRange } from '../ports/registry.js';
+import { parseEndpoint } from '../socket-pair.js';
+import { listSockets } from '../netstat/sockets.js';
+import { createTopology, cleanNetns, type Topology } from '../netns/index.js';
+import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
+import { fill, type TemplateScope } from './template.js';
+import { execArgv, inHost, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { freshRunDir, readState, removeState, writeState, type RunProcess, type RunState } from './state.js';
+import { readLogFile, runCheck, type CheckContext, type CheckResult, type LogRecord } from './checks.js';
+
+/** The contract every service honours once it is ready (see the preamble). */
+export const READY_LINE = /^socketlab-\S+ listening on /m;
+const READY_PARSE = /^socketlab-\S+ listening on (\S+) (\S+)/m;
+
+export interface StepResult {
+  name: string;
+  host: string;
+  command: string;
+  show?: string;
+  background: boolean;
+  code: number | null;
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/** Where the runner tells the learner what happens; the CLI prints it, tests collect it. */
+export interface RunOutput {
+  line(text: string): void;
+}
+
+export interface UpOptions {
+  vars?: Record<string, string>;
+  out?: RunOutput;
+  readyTimeoutMs?: number;
+}
+
+const quiet: RunOutput = { line: () => {} };
+
+/** A running (or attached-to) lab: its state on disk, its scope for `${...}`, and how to reach its hosts. */
+export class LabRun {
+  private topology?: Topology;
+  private tearingDown?: Promise<void>;
+  readonly steps: StepResult[] = [];
+
+  private constructor(
+    readonly spec: LabSpec,
+    readonly state: RunState,
+    readonly scope: TemplateScope,
+    private readonly out: RunOutput,
+  ) {}
+
+  /** Builds the hosts, starts the services, waits for each ready line. Throws LAB_ERR_LAB_RUN (exit 2) after cleaning up. */
+  static async up(spec: LabSpec, opts: UpOptions = {}): Promise<LabRun> {
+    const out = opts.out ?? quiet;
+    const existing = readState(spec.name);
+    if (existing && existing.processes.some((p) => isAlive(p.pid))) {
+      throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
+    }
+    if (existing) await teardownState(existing);
+    if (needsRoot(spec) && process.getuid?.() !== 0) {
+      throw new LabError('LAB_ERR_NEEDS_ROOT', `lab ${spec.name} builds network namespaces and needs root: run "sudo socketlab lab run ${spec.name}", or pick a localhost lab from "socketlab lab list"`);
+    }
+    const runDir = freshRunDir(spec.name);
+    const vars = { ...spec.vars, ...opts.vars };
+    const state: RunState = { lab: spec.name, file: spec.file, runDir, startedAt: new Date().toISOString(), runnerPid: process.pid, netns: {}, vars, processes: [] };
+    writeState(state);
+    const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
+    const run = new LabRun(spec, state, scope, out);
+    try {
+      if (needsRoot(spec)) await run.buildTopology();
+      for (const svc of spec.services) await run.startService(svc, opts.readyTimeoutMs ?? 20_000);
+    } catch (err) {
+      await run.down();
+      throw err;
+    }
+    return run;
+  }
+
+  /** Attaches to a lab brought up by another invocation (`lab up`), for `check` and `down`. */
+  static attach(spec: LabSpec, opts: { out?: RunOutput; vars?: Record<string, string> } = {}): LabRun | undefined {
+    const state = readState(spec.name);
+    if (!state) return undefined;
+    const scope: TemplateScope = { ...state.vars, ...opts.vars, run_dir: state.runDir, lab_dir: spec.dir };
+    for (const p of state.processes) if (p.kind === 'service') addServiceScope(scope, p);
+    return new LabRun(spec, state, scope, opts.out ?? quiet);
+  }
+
+  /** A learner's own setup: no run dir, localhost, logs only where --log SERVICE=FILE points. */
+  static detached(spec: LabSpec, logs: Record<string, string>, vars: Record<string, string> = {}): LabRun {
+    const state: RunState = {
+      lab: spec.name, file: spec.file, runDir: '', startedAt: new Date().toISOString(), runnerPid: process.pid, netns: {}, vars,
+      processes: Object.entries(logs).map(([name, logFile]) => ({ name, kind: 'service' as const, host: spec.hosts[0]?.name ?? 'local', pid: 0, stdout: '', stderr: '', logFile })),
+    };
+    return new LabRun(spec, state, { ...spec.vars, ...vars, run_dir: '', lab_dir: spec.dir }, quiet);
+  }
+
+  private async buildTopology(): Promise<void> {
+    const id = `l${Math.random().toString(36).slice(2, 7)}`;
+    // recorded before creation: a crash half-way still leaves `lab down` the id to clean
+    this.state.topologyId = id;
+    writeState(this.state);
+    this.out.line(`building namespaces for ${this.spec.hosts.map((h) => h.name).join(', ')} (id ${id})`);
+    this.topology = await createTopology({
+      id,
+      hosts: this.spec.hosts.map((h) => ({ name: h.name, ...(h.forwarding !== undefined && { forwarding: h.forwarding }), ...(h.ephemeralRange && { ephemeralRange: h.ephemeralRange }) })),
+      segments: this.spec.segments,
+      routes: this.spec.routes,
+    });
+    for (const [name, h] of Object.entries(this.topology.hosts)) {
+      this.state.netns[name] = h.netns;
+      this.scope[`${name}.netns`] = h.netns;
+      for (const i of h.interfaces) {
+        this.scope[`${name}.${i.segment}.if`] = i.ifname;
+        if (i.address) this.scope[`${name}.${i.segment}.ip`] = i.address.split('/')[0]!;
+      }
+    }
+    writeState(this.state);
+  }
+
+  /** The namespace of a host, or undefined on localhost. */
+  netnsOf(host: string): string | undefined {
+    return this.state.netns[host];
+  }
+
+  private argvFor(host: string, commandLine: string, where: string): string[] {
+    const argv = splitCommand(fill(commandLine, this.scope, where));
+    if (argv.length === 0) throw new LabError('LAB_ERR_LAB_FILE', `${where}: empty command`);
+    return inHost(this.netnsOf(host), resolveArgv(argv));
+  }
+
+  /** Spawns a long-running process with its output in the run dir; recorded in state at once. */
+  private spawnRecorded(name: string, kind: 'service' | 'step', host: string, argv: string[], logFile?: string): RunProcess {
+    const stdout = join(this.state.runDir, `${kind}-${name}.out`);
+    const stderr = join(this.state.runDir, `${kind}-${name}.err`);
+    const o = openSync(stdout, 'a');
+    const e = openSync(stderr, 'a');
+    const child = spawn(argv[0]!, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', o, e],
+      env: { ...process.env, SOCKETLAB_LOG_SYNC: '1', NO_COLOR: '1' },
+    });
+    closeSync(o);
+    closeSync(e);
+    child.on('error', () => {});
+    child.unref();
+    if (!child.pid) throw new LabError('LAB_ERR_LAB_RUN', `${kind} ${name}: could not start ${argv[0]}`);
+    const p: RunProcess = { name, kind, host, pid: child.pid, stdout, stderr, ...(logFile && { logFile }) };
+    this.state.processes.push(p);
+    writeState(this.state);
+    return p;
+  }
+
+  private async waitFor(p: RunProcess, re: RegExp, timeoutMs: number, what: string): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const text = safeRead(p.stdout);
+      if (re.test(text)) return text;
+      if (!isAlive(p.pid)) {
+        await sleep(50);
+        const again = safeRead(p.stdout);
+        if (re.test(again)) return again;
+        throw new LabError('LAB_ERR_LAB_RUN', `${what} exited before it was ready: ${tail(safeRead(p.stderr)) || tail(again) || 'no output'}`);
+      }
+      if (Date.now() > until) {
+        throw new LabError('LAB_ERR_LAB_RUN', `${what} not ready after ${timeoutMs} ms (waiting for /${re.source}/ on its output): ${tail(safeRead(p.stderr)) || tail(text) || 'no output'}`);
+      }
+      await sleep(40);
+    }
+  }
+
+  private async startService(svc: ServiceSpec, timeoutMs: number): Promise<void> {
+    const where = `services[${svc.name}].run`;
+    const logFile = svc.program ? undefined : join(this.state.runDir, 'logs', `${svc.name}.jsonl`);
+    const args = splitCommand(fill(svc.run, this.scope, where));
+    const argv = svc.program ? args : ['socketlab', '--log-level', 'info', '--log-file', logFile!, ...args];
+    const full = inHost(this.netnsOf(svc.host), resolveArgv(argv));
+    this.out.line(`starting ${svc.name} on ${svc.host}: ${svc.program ? '' : 'socketlab '}${args.join(' ')}`);
+    const p = this.spawnRecorded(svc.name, 'service', svc.host, full, logFile);
+    const text = await this.waitFor(p, svc.ready ? new RegExp(svc.ready, 'm') : READY_LINE, timeoutMs, `service ${svc.name}`);
+    const m = READY_PARSE.exec(text);
+    if (m) {
+      const ep = parseEndpoint(m[2]!);
+      p.listening = { transport: m[1]!, address: ep.address, port: ep.port };
+      writeState(this.state);
+      this.out.line(`  ${m[0]}`);
+    }
+    addServiceScope(this.scope, p);
+  }
+
+  /** Runs the lab's steps in order; background steps keep running until teardown. */
+  async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void): Promise<StepResult[]> {
+    for (const [i, step] of this.spec.steps.entries()) {
+      const r = await this.runStep(step, i);
+      this.steps.push(r);
+      await onStep?.(r, i);
+      if (step.wait) await sleep(step.wait * 1000);
+    }
+    return this.steps;
+  }
+
+  private async runStep(step: StepSpec, i: number): Promise<StepResult> {
+    const where = `steps[${i}].run`;
+    const command = fill(step.run, this.scope, where);
+    const argv = this.argvFor(step.host, step.run, where);
+    const base = { name: step.name, host: step.host, command, ...(step.show && { show: fill(step.show, this.scope, `steps[${i}].show`) }) };
+    if (step.background) {
+      const p = this.spawnRecorded(`${i + 1}`, 'step', step.host, argv);
+      let stdout = '';
+      let ok = true;
+      let stderr = '';
+      try {
+        stdout = step.until ? await this.waitFor(p, new RegExp(fill(step.until, this.scope, `steps[${i}].until`), 'm'), 30_000, `step "${step.name}"`) : safeRead(p.stdout);
+      } catch (err) {
+        ok = false;
+        stderr = (err as Error).message;
+      }
+      return { ...base, background: true, code: null, ok, stdout, stderr };
+    }
+    const r: ExecResult = await execArgv(argv, { timeoutMs: 60_000, env: { NO_COLOR: '1' } });
+    const ok = !r.timedOut && r.code === (step.exit ?? 0);
+    return { ...base, background: false, code: r.code, ok, stdout: r.stdout, stderr: r.timedOut ? `${r.stderr}\n(timed out after 60 s)` : r.stderr };
+  }
+
+  /** Records of one service's JSON log (undefined when it has none). */
+  logRecords(service: string): LogRecord[] | undefined {
+    const p = this.state.processes.find((x) => x.kind === 'service' && x.name === service);
+    return p?.logFile ? readLogFile(p.logFile) : undefined;
+  }
+
+  /** Every service's log records, each tagged with its service and host, in time order. */
+  allEvents(): (LogRecord & { service: string; host: string })[] {
+    const all: (LogRecord & { service: string; host: string })[] = [];
+    for (const p of this.state.processes) {
+      if (p.kind !== 'service' || !p.logFile) continue;
+      for (const r of readLogFile(p.logFile) ?? []) if (typeof r.event === 'string') all.push({ ...r, service: p.name, host: p.host });
+    }
+    return all.sort((a, b) => String(a.time ?? '').localeCompare(String(b.time ?? '')));
+  }
+
+  context(): CheckContext {
+    return {
+      scope: this.scope,
+      sockets: (host, opts) => listSockets({ ...opts, ...(this.netnsOf(host) && { netns: this.netnsOf(host) }) }),
+      logRecords: (service) => this.logRecords(service),
+      serviceOutput: (service) => {
+        const p = this.state.processes.find((x) => x.kind === 'service' && x.name === service);
+        return p ? safeRead(p.stdout) : undefined;
+      },
+      ephemeralRange: (host) => this.ephemeralRange(host),
+      exec: (host, line, timeoutMs) => execArgv(this.argvFor(host, line, 'checks.run'), { timeoutMs, env: { NO_COLOR: '1' } }),
+    };
+  }
+
+  private async ephemeralRange(host: string): Promise<EphemeralRange | undefined> {
+    const ns = this.netnsOf(host);
+    if (!ns) return hostEphemeralRange();
+    const r = await execArgv(['ip', 'netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_local_port_range'], { timeoutMs: 5_000 });
+    const [a, b] = r.stdout.trim().split(/\s+/).map(Number);
+    return a && b ? { first: a, last: b, source: `${ns}:/proc/sys/net/ipv4/ip_local_port_range` } : undefined;
+  }
+
+  /** Runs every check of the lab against what is running now. */
+  async check(): Promise<CheckResult[]> {
+    const ctx = this.context();
+    const host = this.spec.hosts[0]!.name;
+    const results: CheckResult[] = [];
+    for (const c of this.spec.checks) results.push(await runCheck(c, ctx, host));
+    return results;
+  }
+
+  /** Stops background steps, then services, then removes the namespaces. Safe to call twice. */
+  down(): Promise<void> {
+    return (this.tearingDown ??= (async () => {
+      await teardownState(this.state, this.topology);
+    })());
+  }
+}
+
+/** `${echo.port}`, `${echo.address}`, `${echo.transport}` from a service's ready line. */
+function addServiceScope(scope: TemplateScope, p: RunProcess): void {
+  if (!p.listening) return;
+  scope[`${p.name}.port`] = String(p.listening.port);
+  scope[`${p.name}.address`] = p.listening.address;
+  scope[`${p.name}.transport`] = p.listening.transport;
+}
+
+/**
+ * Certain teardown from the state file alone, so it also works from another process (`lab down`)
+ * or after a crash: steps first (clients), then services, then the namespaces.
+ */
+export async function teardownState(state: RunState, topology?: Topology): Promise<void> {
+  const procs = [...state.processes].reverse();
+  const steps = procs.filter((p) => p.kind === 'step');
+  const services = procs.filter((p) => p.kind === 'service');
+  await Promise.all(steps.map((p) => stopProcess(p.pid, 2_000)));
+  await Promise.all(services.map((p) => stopProcess(p.pid, 5_000)));
+  if (topology) {
+    await topology.close().catch(() => {});
+  }
+  if (state.topologyId) {
+    // also the last resort when the topology object is gone (another process, a crash)
+    try {
+      await cleanNetns({ id: state.topologyId });
+    } catch {
+      // not root, or nothing left
+    }
+  }
+  if (state.runDir) removeState(state);
+}
+
+function safeRead(file: string): string {
+  try {
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  } catch {
+    return '';
+  }
+}
+
+function tail(text: string, n = 3): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
