@@ -92,7 +92,8 @@ export async function runConnect(target: Endpoint, flags: ConnectFlags, log?: im
     let listening = null;
     let views: ReturnType<typeof verifyConversations>['views'] | undefined;
     if (flags.verify) {
-      const rows = await listSockets({ tcp: transport === 'tcp', udp: transport === 'udp', all: true, processes: true, port: target.port });
+      // An unconnected UDP client socket has no peer port to filter on: read every UDP socket.
+      const rows = await listSockets({ tcp: transport === 'tcp', udp: transport === 'udp', all: true, processes: true, ...(transport === 'tcp' ? { port: target.port } : {}) });
       ({ listening, views } = verifyConversations(transport, target, open.conversations, rows));
       verified = views.every((v) => v.ok);
     }
@@ -123,6 +124,8 @@ export async function runConnect(target: Endpoint, flags: ConnectFlags, log?: im
 }
 
 const portText = (e: LabelledEndpoint): string => `${e.port} ${describeLabel(e)}`;
+/** A listening or unconnected socket has no peer: ss prints it as `*:*`. */
+const peerText = (e: Endpoint): string => (e.port === 0 ? '*:*' : formatEndpoint(e));
 
 export function renderConnect(r: ConnectReport): string {
   const out: string[] = [];
@@ -149,11 +152,11 @@ export function renderConnect(r: ConnectReport): string {
     out.push(bold("Kernel's socket table"));
     const rows: { role: string; state: string; local: string; remote: string; proc: string }[] = [];
     const proc = (s: { process?: { name: string; pid: number }[] } | null): string => s?.process?.map((p) => `${p.name}(${p.pid})`).join(',') ?? '';
-    if (r.listening) rows.push({ role: r.transport === 'tcp' ? 'listening socket' : 'server socket', state: r.listening.state, local: formatEndpoint(r.listening.local), remote: formatEndpoint(r.listening.remote), proc: proc(r.listening) });
+    if (r.listening) rows.push({ role: r.transport === 'tcp' ? 'listening socket' : 'server socket', state: r.listening.state, local: formatEndpoint(r.listening.local), remote: peerText(r.listening.remote), proc: proc(r.listening) });
     for (const c of r.conversations) {
       const k = c.kernel;
       if (!k) continue;
-      rows.push(k.client ? { role: `#${c.index + 1} client`, state: k.client.state, local: formatEndpoint(k.client.local), remote: formatEndpoint(k.client.remote), proc: proc(k.client) } : { role: `#${c.index + 1} client`, state: red('MISSING'), local: formatEndpoint(c.local), remote: formatEndpoint(c.remote), proc: '' });
+      rows.push(k.client ? { role: `#${c.index + 1} client`, state: k.client.state, local: formatEndpoint(k.client.local), remote: peerText(k.client.remote), proc: proc(k.client) } : { role: `#${c.index + 1} client`, state: red('MISSING'), local: formatEndpoint(c.local), remote: formatEndpoint(c.remote), proc: '' });
       if (r.transport === 'tcp' && r.listening) {
         rows.push(k.server ? { role: `#${c.index + 1} server`, state: k.server.state, local: formatEndpoint(k.server.local), remote: formatEndpoint(k.server.remote), proc: proc(k.server) } : { role: `#${c.index + 1} server`, state: red('MISSING'), local: formatEndpoint(c.remote), remote: formatEndpoint(c.local), proc: '' });
       }

@@ -6,6 +6,7 @@ import { portsReport } from '../ports/lookup.js';
 import { DEFAULT_ECHO_PORT, startEcho } from '../echo/server.js';
 import { renderConnect, runConnect } from '../connect/command.js';
 import { isLabError } from '../errors.js';
+import { setProcessTitle } from '../run.js';
 
 /** Registers `socketlab tour`: the localhost walk-through behind `npm start` (no root). */
 export function registerTour(program: Command): void {
@@ -14,6 +15,7 @@ export function registerTour(program: Command): void {
     .description('a 30-second localhost tour: echo server, three connections, their socket pairs and the kernel view (no root)')
     .option('--count <n>', 'connections to open', '3')
     .action(async (flags: { count: string }, cmd: Command) => {
+      setProcessTitle('socketlab-tour');
       const log = commandLogger(cmd, 'socketlab-tour');
       const count = Math.max(1, Math.min(20, Number(flags.count) || 3));
       print(bold(cyan('1. Ports: a port number names a service on a host')));
