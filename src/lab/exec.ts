@@ -55,6 +55,9 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+/** Foreground commands running now, so a teardown on Ctrl-C can stop them too. */
+export const foreground = new Set<number>();
+
 /** Runs a command to completion, bounded by timeoutMs (killed with its process group after that). */
 export function execArgv(argv: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
@@ -68,6 +71,8 @@ export function execArgv(argv: string[], opts: { timeoutMs?: number; env?: NodeJ
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    const pid = child.pid;
+    if (pid) foreground.add(pid);
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
@@ -80,6 +85,7 @@ export function execArgv(argv: string[], opts: { timeoutMs?: number; env?: NodeJ
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (pid) foreground.delete(pid);
       resolve({ code, stdout, stderr, timedOut });
     });
   });

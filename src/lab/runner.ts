@@ -8,7 +8,7 @@ import { listSockets } from '../netstat/sockets.js';
 import { createTopology, cleanNetns, type Topology } from '../netns/index.js';
 import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
 import { fill, type TemplateScope } from './template.js';
-import { execArgv, inHost, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { execArgv, foreground, inHost, killGroup, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
 import { freshRunDir, readState, removeState, writeState, type RunProcess, type RunState } from './state.js';
 import { readLogFile, runCheck, type CheckContext, type CheckResult, type LogRecord } from './checks.js';
 
@@ -297,6 +297,7 @@ export async function teardownState(state: RunState, topology?: Topology): Promi
   const procs = [...state.processes].reverse();
   const steps = procs.filter((p) => p.kind === 'step');
   const services = procs.filter((p) => p.kind === 'service');
+  for (const pid of foreground) killGroup(pid, 'SIGKILL');
   await Promise.all(steps.map((p) => stopProcess(p.pid, 2_000)));
   await Promise.all(services.map((p) => stopProcess(p.pid, 5_000)));
   if (topology) {
