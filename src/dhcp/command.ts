@@ -1,6 +1,182 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { argParser, collect, commandLogger } from '../cli-context.js';
+import { invalidArgument } from '../errors.js';
+import { print, printJson, table } from '../format.js';
+import { serveUntilSignal, setProcessTitle } from '../run.js';
+import { intToIp, ipToInt } from './ip.js';
+import { LeasePolicy, leaseStateName, type LeaseRecord } from './policy.js';
+import { LeaseStore, readLeaseFile } from './lease-store.js';
+import { interfaceAddress, startDhcpServer } from './server.js';
+import { startDhcpRelay } from './relay.js';
+import { DhcpClient, type ClientEvent, type ClientLease } from './client.js';
+import { buildReservations, buildScopes, defaultLeaseFile, guardHostNetwork } from './config.js';
 
-/** Registers `socketlab dhcp` (not built yet). */
+interface ServeOpts {
+  interface: string;
+  subnet: string[];
+  range: string[];
+  router?: string[];
+  dns?: string;
+  domain?: string;
+  leaseTime: number;
+  reserve?: string[];
+  leases?: string;
+  timeScale: number;
+  allowHostNetwork?: boolean;
+}
+
+function positive(what: string, integer = true) {
+  return (t: string): number => {
+    const n = Number(t);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw invalidArgument(`${what} "${t}" must be a ${integer ? 'whole ' : ''}number above 0`);
+    return n;
+  };
+}
+
+function ipList(t: string): string[] {
+  return t.split(',').filter(Boolean).map((x) => intToIp(ipToInt(x)));
+}
+
+/** Registers `socketlab dhcp serve|leases|relay|client`. */
 export function registerDhcp(program: Command): void {
-  void program;
+  const dhcp = program.command('dhcp').description('DHCP server, relay agent and client on UDP 67/68, inside lab network namespaces');
+
+  dhcp
+    .command('serve')
+    .description('DHCP server (RFC 2131): scopes, leases, reservations; answers on udp 67, replies to 68')
+    .requiredOption('-i, --interface <if>', 'interface whose subnet direct (non-relayed) requests belong to')
+    .option('--subnet <cidr>', 'a scope\'s subnet (repeat for relayed scopes)', collect, [])
+    .option('--range <first-last>', 'address pool of a subnet (repeatable)', collect, [])
+    .option('--router <ip>', 'default gateway of the subnet containing it (repeatable)', collect, [])
+    .option('--dns <ip,...>', 'DNS servers (option 6)')
+    .option('--domain <name>', 'domain name (option 15)')
+    .addOption(new Option('--lease-time <s>', 'lease time in seconds').default(3600).argParser(argParser(positive('--lease-time'))))
+    .option('--reserve <mac=ip>', 'reservation (aa:bb:cc:dd:ee:ff, AA-BB-.. or aabb.ccdd.eeff); repeatable', collect, [])
+    .option('--leases <file>', 'lease file (Kea memfile CSV); default one per namespace under /run/socketlab')
+    .addOption(new Option('--time-scale <n>', 'run the lease clock N times faster (watch T1/T2/expiry in seconds)').default(1).argParser(argParser(positive('--time-scale', false))))
+    .option('--allow-host-network', 'allow running in the host\'s own network namespace (dangerous on a real LAN)')
+    .addHelpText('after', `
+Examples (inside a lab host):
+  $ socketlab dhcp serve -i eth0 --subnet 10.0.1.0/24 --range 10.0.1.100-10.0.1.199 --router 10.0.1.1 --dns 10.0.1.1
+  $ socketlab dhcp serve -i eth0 --subnet 10.0.1.0/24 --range 10.0.1.100-10.0.1.199 \\
+        --subnet 10.0.2.0/24 --range 10.0.2.100-10.0.2.199 --router 10.0.2.1    second scope, via a relay
+  $ socketlab dhcp serve ... --lease-time 120 --time-scale 4    a 30 s lease: T1 at 15 s, T2 at 26 s`)
+    .action(async (o: ServeOpts, cmd: Command) => {
+      guardHostNetwork('a DHCP server', o.allowHostNetwork);
+      setProcessTitle('socketlab-dhcp');
+      const log = commandLogger(cmd, 'socketlab-dhcp');
+      const scopes = buildScopes(o);
+      const reservations = buildReservations(o.reserve ?? [], scopes);
+      const file = o.leases ?? defaultLeaseFile();
+      const store = LeaseStore.open(file);
+      const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
+      let server;
+      try {
+        const ifaddr = interfaceAddress(o.interface);
+        const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: o.dns ? ipList(o.dns) : [], domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale) });
+        policy.load(store.initial);
+        server = await startDhcpServer({ interface: o.interface, interfaceAddress: ifaddr, policy, store, log });
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+      print(`socketlab-dhcp listening on udp 0.0.0.0:67 (${o.interface})`);
+      for (const s of scopes) print(`  scope ${s.id}: ${s.subnet.text} pool ${intToIp(s.first)}-${intToIp(s.last)}${s.router ? ` router ${s.router}` : ''}`);
+      print(`  server id ${server.interfaceAddress}, lease ${leaseTime} s${o.timeScale !== 1 ? ` (${o.leaseTime} s at --time-scale ${o.timeScale})` : ''}, ${store.initial.length} lease(s) loaded from ${file}`);
+      await serveUntilSignal([server]);
+    });
+
+  dhcp
+    .command('leases')
+    .description('the lease file as a table: address, client, state and time left')
+    .option('--leases <file>', 'lease file; default: this namespace\'s /run/socketlab file')
+    .option('--json', 'JSON instead of a table')
+    .action((o: { leases?: string; json?: boolean }) => {
+      const file = o.leases ?? defaultLeaseFile();
+      const now = Math.floor(Date.now() / 1000);
+      const rows = readLeaseFile(file).map((r: LeaseRecord) => ({
+        ...r,
+        stateName: r.state === 0 && r.expire <= now ? 'expired' : leaseStateName[r.state]!,
+        secondsLeft: Math.max(0, r.expire - now),
+      }));
+      rows.sort((a, b) => ipToInt(a.address) - ipToInt(b.address));
+      if (o.json) return printJson({ file, leases: rows });
+      if (rows.length === 0) return print(`no leases in ${file}`);
+      print(
+        table(rows, [
+          { header: 'ADDRESS', get: (r) => r.address },
+          { header: 'HWADDR', get: (r) => r.hwaddr },
+          { header: 'CLIENT-ID', get: (r) => r.clientId },
+          { header: 'HOSTNAME', get: (r) => r.hostname },
+          { header: 'STATE', get: (r) => r.stateName },
+          { header: 'SUBNET', get: (r) => r.subnetId, align: 'right' },
+          { header: 'EXPIRES', get: (r) => new Date(r.expire * 1000).toISOString().replace('.000', '') },
+          { header: 'LEFT', get: (r) => (r.stateName === 'bound' || r.stateName === 'declined' ? `${r.secondsLeft} s` : '-'), align: 'right' },
+        ]),
+      );
+    });
+
+  dhcp
+    .command('relay')
+    .description('DHCP relay agent: client broadcasts on IF go to the server with giaddr and option 82')
+    .requiredOption('-i, --interface <if>', 'client-side interface (giaddr = its address, circuit id = its name)')
+    .requiredOption('--server <ip>', 'DHCP server address')
+    .option('--allow-host-network', 'allow running in the host\'s own network namespace')
+    .action(async (o: { interface: string; server: string; allowHostNetwork?: boolean }, cmd: Command) => {
+      guardHostNetwork('a DHCP relay', o.allowHostNetwork);
+      const serverIp = intToIp(ipToInt(o.server));
+      setProcessTitle('socketlab-dhcp-relay');
+      const log = commandLogger(cmd, 'socketlab-dhcp-relay');
+      const relay = await startDhcpRelay({ interface: o.interface, server: serverIp, log });
+      print(`socketlab-dhcp-relay listening on udp ${relay.interfaceAddress}:67 (${o.interface})`);
+      print(`  forwarding to ${serverIp}:67 with giaddr ${relay.interfaceAddress}, option 82 circuit-id "${o.interface}"`);
+      await serveUntilSignal([relay]);
+    });
+
+  dhcp
+    .command('client')
+    .description('DHCP client: DORA from port 68, lease applied with ip addr/route; --release and --renew like ipconfig')
+    .requiredOption('-i, --interface <if>', 'interface to configure')
+    .option('--release', 'send RELEASE and remove the address (ipconfig /release)')
+    .option('--renew', 'unicast REQUEST to the leasing server (ipconfig /renew)')
+    .option('--once', 'exit once the lease is applied (default: keep it, renewing at T1, rebinding at T2)')
+    .option('--json', 'one JSON object per line for each message and the lease')
+    .option('--state-file <file>', 'where the lease is remembered for --release/--renew')
+    .addOption(new Option('--timeout <ms>', 'first retry timeout per message').default(2000).argParser(argParser(positive('--timeout'))))
+    .option('--allow-host-network', 'allow running in the host\'s own network namespace')
+    .action(async (o: { interface: string; release?: boolean; renew?: boolean; once?: boolean; json?: boolean; stateFile?: string; timeout: number; allowHostNetwork?: boolean }, cmd: Command) => {
+      guardHostNetwork('a DHCP client', o.allowHostNetwork);
+      if (o.release && o.renew) throw invalidArgument('--release and --renew exclude each other');
+      setProcessTitle('socketlab-dhcp-client');
+      const log = commandLogger(cmd, 'socketlab-dhcp-client');
+      const onEvent = (e: ClientEvent): void => {
+        if (o.json) return print(JSON.stringify({ event: 'message', ...e }));
+        const detail = [e.yiaddr && `yiaddr=${e.yiaddr}`, e.ciaddr && `ciaddr=${e.ciaddr}`, e.server && `server=${e.server}`, e.message && `"${e.message}"`].filter(Boolean).join(' ');
+        print(`${e.dir === 'send' ? '->' : '<-'} ${e.type.padEnd(8)} ${e.from} -> ${e.to}  xid=0x${e.xid.toString(16).padStart(8, '0')}${detail ? '  ' + detail : ''}`);
+      };
+      const showLease = (l: ClientLease): void => {
+        if (o.json) return print(JSON.stringify({ event: 'lease', ...l }));
+        print(`lease ${l.address}/${l.prefix} on ${l.interface} from ${l.server}${l.router ? `, router ${l.router}` : ''}${l.dns ? `, dns ${l.dns.join(',')}` : ''}, ${l.leaseTime} s (T1 ${l.t1} s, T2 ${l.t2} s)`);
+      };
+      const client = new DhcpClient({ interface: o.interface, log, onEvent, stateFile: o.stateFile, timeoutMs: o.timeout });
+      await client.open();
+      try {
+        if (o.release) {
+          const l = await client.release();
+          if (o.json) print(JSON.stringify({ event: 'released', lease: l ?? null }));
+          else print(l ? `released ${l.address} on ${l.interface} (address removed)` : `no lease on ${o.interface} to release`);
+          return;
+        }
+        const lease = o.renew ? await client.renew() : await client.obtain();
+        showLease(lease);
+        if (o.renew || o.once) return;
+        const ac = new AbortController();
+        const stop = (): void => ac.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await client.hold(lease, ac.signal, showLease);
+      } finally {
+        await client.close();
+      }
+    });
 }

@@ -1,0 +1,117 @@
+import fs from 'node:fs';
+import { LabError, invalidArgument } from '../errors.js';
+import { inCidr, intToIp, ipToInt, parseCidr } from './ip.js';
+import { parseMac } from './codec.js';
+import type { Scope } from './policy.js';
+
+// Turns `dhcp serve` flags into scopes and reservations, with errors that name the flag.
+
+export interface ServeFlags {
+  subnet: string[];
+  range: string[];
+  router?: string[];
+  reserve?: string[];
+}
+
+/** `--subnet`/`--range`/`--router` (each repeatable): every range and router belongs to the subnet containing it. */
+export function buildScopes(f: ServeFlags): Scope[] {
+  if (f.subnet.length === 0) throw invalidArgument('--subnet is required (e.g. --subnet 10.0.1.0/24)');
+  const scopes: Scope[] = f.subnet.map((s, i) => {
+    const subnet = parseCidr(s);
+    return { id: i + 1, subnet, first: 0, last: -1 };
+  });
+  for (const r of f.range) {
+    const m = /^\s*([\d.]+)\s*-\s*([\d.]+)\s*$/.exec(r);
+    if (!m) throw invalidArgument(`--range "${r}" must be FIRST-LAST, e.g. 10.0.1.100-10.0.1.199`);
+    const first = ipToInt(m[1]!);
+    const last = ipToInt(m[2]!);
+    if (first > last) throw invalidArgument(`--range "${r}": the first address is above the last`);
+    const scope = scopes.find((s) => inCidr(first, s.subnet) && inCidr(last, s.subnet));
+    if (!scope) throw invalidArgument(`--range "${r}" is not inside any --subnet (${f.subnet.join(', ')})`);
+    if (scope.last >= scope.first) throw invalidArgument(`--range "${r}": subnet ${scope.subnet.text} already has a range`);
+    if (first === scope.subnet.network || last === scope.subnet.broadcast)
+      throw invalidArgument(`--range "${r}" includes the network or broadcast address of ${scope.subnet.text}`);
+    scope.first = first;
+    scope.last = last;
+  }
+  for (const r of f.router ?? []) {
+    const a = ipToInt(r);
+    const scope = scopes.find((s) => inCidr(a, s.subnet));
+    if (!scope) throw invalidArgument(`--router ${r} is not inside any --subnet (${f.subnet.join(', ')})`);
+    scope.router = intToIp(a);
+  }
+  for (const s of scopes) if (s.last < s.first) throw invalidArgument(`--subnet ${s.subnet.text} has no --range inside it`);
+  return scopes;
+}
+
+/** `--reserve MAC=IP` -> map of normalised MAC to address; the address must be in a subnet. */
+export function buildReservations(list: string[], scopes: Scope[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Map<string, string>();
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq < 0) throw invalidArgument(`--reserve "${item}" must be MAC=IP, e.g. aa:bb:cc:dd:ee:ff=10.0.1.50`);
+    const mac = parseMac(item.slice(0, eq));
+    const ip = intToIp(ipToInt(item.slice(eq + 1)));
+    if (!scopes.some((s) => inCidr(ipToInt(ip), s.subnet))) throw invalidArgument(`--reserve ${item}: ${ip} is not inside any --subnet`);
+    if (taken.has(ip) && taken.get(ip) !== mac) throw invalidArgument(`--reserve ${item}: ${ip} is already reserved for ${taken.get(ip)}`);
+    out.set(mac, ip);
+    taken.set(ip, mac);
+  }
+  return out;
+}
+
+/**
+ * True when this process runs in the host's own network namespace: its /proc/self/ns/net inode equals
+ * PID 1's. Where PID 1 cannot be inspected (containers), a namespace created with `ip netns add`
+ * (a file under /run/netns with the same inode) counts as a lab namespace; anything else as the host.
+ */
+export function inHostNetns(): boolean {
+  let self: number;
+  try {
+    self = fs.statSync('/proc/self/ns/net').ino;
+  } catch {
+    return true;
+  }
+  try {
+    return self === fs.statSync('/proc/1/ns/net').ino;
+  } catch {
+    // PID 1 hidden from us: fall back to the named namespaces
+  }
+  try {
+    for (const name of fs.readdirSync('/run/netns')) {
+      try {
+        if (fs.statSync(`/run/netns/${name}`).ino === self) return false;
+      } catch {
+        // a stale mount point; skip it
+      }
+    }
+  } catch {
+    // no named namespaces at all
+  }
+  return true;
+}
+
+/** Refuses to run a DHCP server/relay/client on the host's own network unless allowed. */
+export function guardHostNetwork(what: string, allow: boolean | undefined): void {
+  if (allow || !inHostNetns()) return;
+  throw new LabError(
+    'LAB_ERR_HOST_NETWORK',
+    `refusing to run ${what} in the host's own network namespace: on a real LAN it would hand out or take addresses for other people's machines. ` +
+      `Run it inside a lab host (socketlab netns exec HOST -- socketlab dhcp ..., or ip netns exec NS ...), or add --allow-host-network if you are sure.`,
+  );
+}
+
+/** The namespace's identity (inode of /proc/self/ns/net), used for per-namespace default paths. */
+export function netnsId(): string {
+  try {
+    return String(fs.statSync('/proc/self/ns/net').ino);
+  } catch {
+    return 'host';
+  }
+}
+
+/** Default lease file: one per network namespace, so lab hosts never share one. */
+export function defaultLeaseFile(): string {
+  return `/run/socketlab/dhcp4-leases-${netnsId()}.csv`;
+}

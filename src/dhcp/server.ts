@@ -1,0 +1,214 @@
+import dgram from 'node:dgram';
+import os from 'node:os';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { netEvent } from '../events.js';
+import { LabError, asSystemError } from '../errors.js';
+import { onceClose, type Listener, type BoundAddress } from '../listener.js';
+import type { Endpoint } from '../socket-pair.js';
+import {
+  BOOTREQUEST,
+  BROADCAST_FLAG,
+  CLIENT_PORT,
+  MessageType,
+  SERVER_PORT,
+  circuitIdOf,
+  decode,
+  encode,
+  messageType,
+  messageTypeName,
+  replyTo,
+  type DhcpMessage,
+} from './codec.js';
+import { leaseStateName, type LeasePolicy, type LeaseRecord, type Scope } from './policy.js';
+import type { LeaseStore } from './lease-store.js';
+
+export interface DhcpServerOptions {
+  /** The interface whose subnet direct (non-relayed) requests belong to, e.g. `eth0`. */
+  interface: string;
+  /** Its IPv4 address; default: read from the interface. */
+  interfaceAddress?: string;
+  policy: LeasePolicy;
+  /** Durable lease file; without it leases live only in memory. */
+  store?: LeaseStore;
+  log?: Logger;
+  /** Default 67 (and replies to 68); tests may use others. */
+  port?: number;
+  clientPort?: number;
+  /** How often expired leases are swept (ms). Default 1000. */
+  sweepMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface DhcpServer extends Listener<BoundAddress> {
+  readonly interfaceAddress: string;
+}
+
+/** First IPv4 address of an interface, or a LabError saying what exists. */
+export function interfaceAddress(name: string): string {
+  const all = os.networkInterfaces();
+  const v4 = (all[name] ?? []).find((a) => a.family === 'IPv4');
+  if (!v4) {
+    const names = Object.keys(all).join(', ') || 'none';
+    throw new LabError('LAB_ERR_DHCP', `interface ${name} has no IPv4 address here (interfaces: ${names}); give it one with "ip addr add" or pick another with --interface`);
+  }
+  return v4.address;
+}
+
+function fields(m: DhcpMessage): Record<string, unknown> {
+  return { type: messageTypeName(messageType(m)), xid: m.xid, chaddr: m.chaddr, ciaddr: m.ciaddr, yiaddr: m.yiaddr, giaddr: m.giaddr };
+}
+
+/**
+ * A DHCP server: one socket on 0.0.0.0:67 receives broadcasts, one on the interface's address:67
+ * receives unicasts (renewals, relays) and sends every reply, so that 255.255.255.255 leaves through
+ * that interface (the kernel picks the device from the source address). Codec and lease decisions
+ * live in codec.ts and policy.ts; this file only moves datagrams and orders "durable, then ACK".
+ */
+export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServer> {
+  const log = opts.log ?? silentLogger();
+  const port = opts.port ?? SERVER_PORT;
+  const clientPort = opts.clientPort ?? CLIENT_PORT;
+  const ifaddr = opts.interfaceAddress ?? interfaceAddress(opts.interface);
+  const local: Endpoint = { address: ifaddr, port };
+  const directScope = opts.policy.scopeFor(ifaddr);
+  if (!directScope) log.warn({ interface: opts.interface, address: ifaddr }, 'no --subnet contains the interface address; only relayed requests will be served');
+
+  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await bindUdp(rx, port, '0.0.0.0');
+  try {
+    await bindUdp(tx, port, ifaddr);
+  } catch (err) {
+    rx.close();
+    throw err;
+  }
+  rx.setBroadcast(true);
+  tx.setBroadcast(true);
+
+  const send = (reply: DhcpMessage, to: Endpoint, client: Endpoint): void => {
+    let buf: Buffer;
+    try {
+      buf = encode(reply);
+    } catch (err) {
+      log.error({ err: (err as Error).message, ...fields(reply) }, 'reply could not be encoded; dropped');
+      return;
+    }
+    tx.send(buf, to.port, to.address, (err) => {
+      if (err) log.warn({ ...netEvent('dhcp.out', 'udp', client, local, 'out'), to: `${to.address}:${to.port}`, err: err.message }, 'send failed');
+    });
+    log.info({ ...netEvent('dhcp.out', 'udp', to, local, 'out'), ...fields(reply) }, `${messageTypeName(messageType(reply))} sent`);
+  };
+
+  const onMessage = (buf: Buffer, rinfo: dgram.RemoteInfo): void => {
+    const peer: Endpoint = { address: rinfo.address, port: rinfo.port };
+    let msg: DhcpMessage;
+    try {
+      msg = decode(buf);
+    } catch (err) {
+      log.warn({ ...netEvent('udp.datagram', 'udp', peer, local, 'in'), size: buf.length, err: (err as Error).message }, 'malformed datagram dropped');
+      return;
+    }
+    if (msg.op !== BOOTREQUEST || messageType(msg) === undefined) {
+      log.debug({ ...netEvent('dhcp.in', 'udp', peer, local, 'in'), ...fields(msg) }, 'not a DHCP request; dropped');
+      return;
+    }
+    const circuit = circuitIdOf(msg.options[82]);
+    log.info({ ...netEvent('dhcp.in', 'udp', peer, local, 'in'), ...fields(msg), ...(circuit ? { circuitId: circuit } : {}) }, `${messageTypeName(messageType(msg))} received`);
+    // RFC 2131 4.3: a relayed request belongs to giaddr's subnet, a direct one to our interface's.
+    const scope: Scope | undefined = msg.giaddr !== '0.0.0.0' ? opts.policy.scopeFor(msg.giaddr) : directScope;
+    if (!scope) {
+      log.warn({ xid: msg.xid, chaddr: msg.chaddr, giaddr: msg.giaddr }, 'no scope for this request (giaddr/interface subnet); dropped');
+      return;
+    }
+    let d;
+    try {
+      d = opts.policy.handle(msg, scope);
+    } catch (err) {
+      log.error({ xid: msg.xid, err: (err as Error).message }, 'request could not be handled; dropped');
+      return;
+    }
+    const level = d.warn ? 'warn' : 'debug';
+    log[level]({ xid: msg.xid, chaddr: msg.chaddr, scope: scope.subnet.text, note: d.note }, d.note);
+    const respond = (): void => {
+      for (const c of d.changes) logLease(log, c);
+      if (!d.reply) return;
+      const reply = replyTo(msg, d.reply.type);
+      reply.yiaddr = d.reply.yiaddr;
+      if (d.reply.ciaddr) reply.ciaddr = d.reply.ciaddr;
+      reply.options = { ...reply.options, ...d.reply.options };
+      send(reply, destination(msg, reply, port, clientPort), peer);
+    };
+    if (d.changes.length === 0 || !opts.store) return respond();
+    // Durable first: the ACK leaves only after its lease row is fsync'ed (grouped with others).
+    opts.store.append(d.changes).then(respond, (err: Error) => {
+      log.error({ xid: msg.xid, err: err.message, file: opts.store!.file }, 'lease not written; no reply sent');
+    });
+  };
+
+  rx.on('message', onMessage);
+  tx.on('message', onMessage);
+  const onError = (err: Error): void => log.warn({ err: err.message }, 'socket error');
+  rx.on('error', onError);
+  tx.on('error', onError);
+
+  const sweeper = setInterval(() => {
+    const expired = opts.policy.sweep();
+    if (expired.length === 0) return;
+    const done = (): void => expired.forEach((c) => logLease(log, c));
+    if (opts.store) opts.store.append(expired).then(done, (err: Error) => log.error({ err: err.message }, 'expired leases not written'));
+    else done();
+  }, opts.sweepMs ?? 1000);
+  sweeper.unref();
+
+  const closers = onceClose(async () => {
+    clearInterval(sweeper);
+    await Promise.all([rx, tx].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await opts.store?.close();
+  }, opts.signal);
+  return { address: { host: '0.0.0.0', port, family: 'IPv4' }, interfaceAddress: ifaddr, ...closers };
+}
+
+/**
+ * RFC 2131 section 4.1, where a reply goes: giaddr set -> the relay's port 67; NAK -> broadcast;
+ * ciaddr set -> unicast to ciaddr:68; otherwise broadcast. (A user-space server cannot unicast to a
+ * client that has no address yet: that needs an ARP entry only raw sockets can add, and the RFC
+ * allows broadcasting instead.)
+ */
+export function destination(req: DhcpMessage, reply: DhcpMessage, serverPort = SERVER_PORT, clientPort = CLIENT_PORT): Endpoint {
+  const nak = messageType(reply) === MessageType.NAK;
+  if (req.giaddr !== '0.0.0.0') {
+    if (nak) reply.flags |= BROADCAST_FLAG;
+    return { address: req.giaddr, port: serverPort };
+  }
+  if (nak) return { address: '255.255.255.255', port: clientPort };
+  if (req.ciaddr !== '0.0.0.0') return { address: req.ciaddr, port: clientPort };
+  return { address: '255.255.255.255', port: clientPort };
+}
+
+function logLease(log: Logger, c: LeaseRecord): void {
+  log.info(
+    { event: 'dhcp.lease', address: c.address, hwaddr: c.hwaddr, clientId: c.clientId || undefined, state: leaseStateName[c.state], expire: c.expire, subnetId: c.subnetId, hostname: c.hostname || undefined },
+    `lease ${c.address} ${leaseStateName[c.state]}`,
+  );
+}
+
+/** Binds a UDP socket, turning EACCES/EADDRINUSE into LabErrors. */
+export function bindUdp(sock: dgram.Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onErr = (err: Error): void => {
+      sock.off('listening', onOk);
+      const e = asSystemError(err);
+      if (e.code === 'EACCES') reject(new LabError('LAB_ERR_PRIVILEGED_PORT', `binding udp ${address}:${port} needs root (ports below 1024)`));
+      else if (e.code === 'EADDRNOTAVAIL') reject(new LabError('LAB_ERR_DHCP', `udp ${address}:${port}: address not on any interface here`));
+      else reject(new LabError('LAB_ERR_PORT_IN_USE', `cannot bind udp ${address}:${port}: ${e.message}`));
+    };
+    const onOk = (): void => {
+      sock.off('error', onErr);
+      resolve();
+    };
+    sock.once('error', onErr);
+    sock.once('listening', onOk);
+    sock.bind(port, address);
+  });
+}
