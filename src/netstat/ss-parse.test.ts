@@ -153,3 +153,22 @@ describe('parseSs on hand-made lines', () => {
     expect(skipped.map((s) => s.lineNo)).toEqual([2, 3, 4]);
   });
 });
+
+describe('parseSsEndpoint properties', () => {
+  it('reads back every endpoint formatEndpoint writes (IPv4 and IPv6, any port, with or without a device)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { formatEndpoint } = await import('../socket-pair.js');
+    const v6 = fc.ipV6().filter((a) => !a.includes('.'));
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), v6), fc.integer({ min: 1, max: 65535 }), fc.option(fc.constantFrom('lo', 'eth0', 'veth-sl1')), (address, port, dev) => {
+        const text = formatEndpoint({ address, port });
+        const withDev = dev ? text.replace(/:(\d+)$/, `%${dev}:$1`) : text;
+        const got = parseSsEndpoint(withDev);
+        expect(got?.address).toBe(address);
+        expect(got?.port).toBe(port);
+        expect(got?.device).toBe(dev ?? undefined);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

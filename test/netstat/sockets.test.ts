@@ -3,7 +3,14 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { findPair, listSockets, readSocketTable } from '../../src/netstat/sockets.js';
-import { describeWithTools } from '../helpers/root.js';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { findExecutable } from '../../src/netstat/sockets.js';
+import { runCli } from '../helpers/cli.js';
 
 const N = 3;
 
@@ -80,9 +87,62 @@ for (const tool of ['ss', 'netstat'] as const) {
   });
 }
 
+describeWithTools('fallback to netstat', { netstat: 'net-tools' }, () => {
+  const ctx = realSockets();
+  it('uses netstat when ss is not on the path, with the same records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-onlynetstat-'));
+    try {
+      symlinkSync(findExecutable('netstat')!, join(dir, 'netstat'));
+      const t = await readSocketTable({ searchPath: dir, all: true, tcp: true, port: ctx.port });
+      expect(t.tool).toBe('netstat');
+      expect(t.command.slice(0, 2)).toEqual(['netstat', '-n']);
+      expect(t.sockets.filter((r) => r.state === 'ESTABLISHED')).toHaveLength(2 * N);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describeWithTools('listSockets inside a network namespace', { ip: 'iproute2', ss: 'iproute2' }, () => {
   it('a namespace that does not exist: a clear error naming it', async () => {
     await expect(listSockets({ netns: 'sl-does-not-exist' })).rejects.toThrow(/sl-does-not-exist/);
+  });
+});
+
+describeRoot('listSockets --netns sees the namespace, not the host', () => {
+  const ns = `sl-nst${randomBytes(3).toString('hex')}`;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // ip netns exec execs node itself, so child.pid is the listener's pid.
+    child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', "require('net').createServer().listen(7007, '127.0.0.1', () => console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(child.stdout!, 'data');
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'close');
+    }
+    execFileSync('ip', ['netns', 'del', ns]);
+  });
+
+  for (const tool of ['ss', 'netstat'] as const) {
+    it(`finds the listener inside ${ns} with ${tool}, and not on the host`, async () => {
+      const inside = await listSockets({ netns: ns, tool, listening: true, tcp: true, port: 7007, processes: true });
+      expect(inside).toEqual([expect.objectContaining({ state: 'LISTEN', local: { address: '127.0.0.1', port: 7007 } })]);
+      expect(inside[0]!.process?.[0]?.pid).toBe(child!.pid);
+      const host = await listSockets({ tool, listening: true, tcp: true, port: 7007, processes: true });
+      expect(host.some((r) => r.process?.some((p) => p.pid === child!.pid))).toBe(false);
+    });
+  }
+
+  it('socketlab netstat --netns NAME --json', async () => {
+    const r = await runCli(['netstat', '--netns', ns, '-l', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { command: string[]; sockets: { local: { port: number } }[] };
+    expect(doc.command.slice(0, 4)).toEqual(['ip', 'netns', 'exec', ns]);
+    expect(doc.sockets.map((s) => s.local.port)).toEqual([7007]);
   });
 });
 
