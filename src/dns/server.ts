@@ -7,7 +7,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { LabError, asSystemError } from '../errors.js';
 import { onceClose, type BoundAddress, type Listener } from '../listener.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -28,6 +28,7 @@ import {
 import { answer, axfrMessages } from './policy.js';
 import type { Zone } from './zone.js';
 import { parseAcl, LOOPBACK_ACL, type Acl } from './acl.js';
+import { queryLogger, type QueryMeta } from './query-log.js';
 
 export interface DnsServerOptions {
   zones: Zone[];
@@ -57,12 +58,8 @@ export interface DnsListener extends Listener {
   zones(): Zone[];
 }
 
-interface Cached {
+interface Cached extends QueryMeta {
   buf: Buffer;
-  qname: string;
-  qtype: string;
-  rcode: string;
-  tc: boolean;
 }
 
 /** Starts serving; resolves once both sockets listen on the same port. */
@@ -82,10 +79,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   const server: Endpoint = { address: host, port };
   const sockets = new Set<net.Socket>();
 
-  const logQuery = (transport: 'udp' | 'tcp', client: Endpoint, c: Omit<Cached, 'buf'>, size: number): void => {
-    if (!log.isLevelEnabled('info')) return;
-    log.info({ ...netEvent('dns.query', transport, client, server), qname: c.qname, qtype: c.qtype, rcode: c.rcode, size, tc: c.tc }, 'dns query');
-  };
+  const queryLog = queryLogger(log, server);
+  const logQuery = (transport: 'udp' | 'tcp', client: Endpoint, c: QueryMeta, size: number): void => queryLog(transport, client.address, client.port, c, size);
 
   /** Decodes and answers one message; returns the wire responses (several for AXFR). */
   const handle = (buf: Buffer, transport: 'udp' | 'tcp', client: Endpoint): Buffer[] => {
@@ -141,19 +136,19 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
     hit.buf.copy(out);
     out[0] = buf[0]!;
     out[1] = buf[1]!;
-    logQuery(transport, client, hit, out.length);
+    queryLog(transport, client.address, client.port, hit, out.length);
     return out;
   };
 
   udp.on('message', (buf, rinfo) => {
-    const client = { address: rinfo.address, port: rinfo.port };
+    const client = rinfo as unknown as Endpoint; // rinfo carries address and port already
     try {
       const hit = fromCache(buf, udpCache, 'udp', client);
       if (hit) {
         udp.send(hit, rinfo.port, rinfo.address);
         return;
       }
-      for (const r of handle(buf, 'udp', client)) udp.send(r, rinfo.port, rinfo.address);
+      for (const r of handle(buf, 'udp', { address: rinfo.address, port: rinfo.port })) udp.send(r, rinfo.port, rinfo.address);
     } catch (err) {
       log.error({ ...netEvent('dns.query', 'udp', client, server), err }, 'handler error; datagram dropped');
     }
@@ -229,7 +224,9 @@ function bindError(err: unknown, host: string, port: number, transport: string):
 
 function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const s = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    // Addresses here are always literals (bind host is checked, replies go to rinfo.address): a
+    // synchronous lookup skips dns.lookup's nextTick hop on every send.
+    const s = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
     const onError = (err: Error): void => {
       s.removeListener('listening', onListening);
       s.close();
@@ -244,6 +241,12 @@ function bindUdp(host: string, port: number): Promise<dgram.Socket> {
     s.bind({ address: host, port });
   });
 }
+
+const literalLookup = ((address: string, opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => {
+  const family = isIP(address);
+  if (!family) cb(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), address, 0);
+  else cb(null, address, family);
+}) as unknown as dgram.SocketOptions['lookup'];
 
 function bindTcp(host: string, port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {

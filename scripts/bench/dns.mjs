@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// npm run bench -- dns [--seconds N] [--workers N]
+// dnsperf (Debian package) against `socketlab dns serve` and against dnsmasq serving the same
+// records (authoritative data only, no upstream: --no-resolv), over UDP and TCP, in the same run.
+// socketlab logs every query at its default level (info) to a log file, as it would in a lab.
+// Everything runs on 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'dist/cli.js');
+const zoneFile = join(root, 'examples/zones/example.zone');
+const args = process.argv.slice(2);
+const argOf = (flag, def) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const seconds = argOf('--seconds', 8);
+const workers = argOf('--workers', 0);
+
+for (const tool of ['dnsperf', 'dnsmasq']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`bench dns: ${tool} is missing (apt-get install ${tool === 'dnsmasq' ? 'dnsmasq-base' : 'dnsperf'})`);
+    process.exit(2);
+  }
+}
+try {
+  statSync(cli);
+} catch {
+  console.error('bench dns: dist/cli.js is missing: run npm run build first');
+  process.exit(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'socketlab-bench-dns-'));
+const queries = [
+  'www.example.com A',
+  'www.example.com AAAA',
+  'example.com MX',
+  'info.example.com TXT',
+  '_sip._udp.example.com SRV',
+  'mail.example.com A',
+  'ns1.example.com A',
+  'sip.example.com A',
+];
+const queryFile = join(dir, 'queries.txt');
+writeFileSync(queryFile, queries.join('\n') + '\n');
+
+// dnsmasq with the same answers, from its own config, no upstream resolver at all.
+const dnsmasqConf = join(dir, 'dnsmasq.conf');
+writeFileSync(
+  dnsmasqConf,
+  [
+    'no-resolv',
+    'no-hosts',
+    'no-poll',
+    'bind-interfaces',
+    'listen-address=127.0.0.1',
+    'except-interface=*',
+    'interface=lo',
+    'host-record=www.example.com,192.0.2.80,2001:db8::80',
+    'host-record=mail.example.com,192.0.2.25',
+    'host-record=ns1.example.com,192.0.2.53',
+    'host-record=sip.example.com,192.0.2.60',
+    'mx-host=example.com,mail.example.com,10',
+    'txt-record=info.example.com,"socketlab example zone","second string in the same record"',
+    'srv-host=_sip._udp.example.com,sip.example.com,5060,10,60',
+    'local=/example.com/',
+    'cache-size=1000',
+  ].join('\n') + '\n',
+);
+
+function waitFor(child, re, what) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`${what} not ready: ${out}`)), 15_000);
+    const on = (d) => {
+      out += d.toString();
+      if (re.test(out)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.on('exit', (code) => reject(new Error(`${what} exited (${code}): ${out}`)));
+  });
+}
+
+async function startSocketlab(port) {
+  const logFile = join(dir, `socketlab-${port}.log`);
+  const extra = workers > 0 ? ['--workers', String(workers)] : [];
+  const child = spawn(process.execPath, [cli, '--log-file', logFile, 'dns', 'serve', '--zone', zoneFile, '--port', String(port), ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'info' },
+  });
+  await waitFor(child, /socketlab-dns listening on /, 'socketlab dns');
+  return { child, logFile };
+}
+
+async function startDnsmasq(port) {
+  const child = spawn('dnsmasq', ['-k', `--conf-file=${dnsmasqConf}`, `--port=${port}`, '--pid-file=', '--log-facility=-', '--user=root'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitFor(child, /started, version/, 'dnsmasq');
+  return { child };
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function dnsperf(port, mode) {
+  const r = spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-m', mode, '-d', queryFile, '-l', String(seconds), '-c', mode === 'tcp' ? '20' : '4', '-q', '200', '-t', '2'], {
+    encoding: 'utf8',
+    timeout: (seconds + 20) * 1000,
+  });
+  const out = r.stdout + r.stderr;
+  const num = (re) => {
+    const m = re.exec(out);
+    return m ? Number(m[1]) : NaN;
+  };
+  return {
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    sent: num(/Queries sent:\s+(\d+)/),
+    completed: num(/Queries completed:\s+(\d+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    noerror: num(/NOERROR (\d+)/),
+    avgLatencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    raw: Number.isNaN(num(/Queries per second:\s+([\d.]+)/)) ? out : undefined,
+  };
+}
+
+const base = 20000 + Math.floor(Math.random() * 20000);
+const results = [];
+let sl;
+let dm;
+try {
+  sl = await startSocketlab(base);
+  dm = await startDnsmasq(base + 1);
+  for (const mode of ['udp', 'tcp']) {
+    const a = dnsperf(base, mode);
+    const b = dnsperf(base + 1, mode);
+    results.push({ mode, socketlab: a, dnsmasq: b, ratio: a.qps / b.qps });
+  }
+} finally {
+  if (sl) await stop(sl.child);
+  if (dm) await stop(dm.child);
+}
+let logLines = 0;
+try {
+  logLines = readFileSync(sl.logFile, 'utf8').split('\n').filter((l) => l.includes('"dns.query"')).length;
+} catch {
+  // no log written
+}
+rmSync(dir, { recursive: true, force: true });
+
+const report = {
+  benchmark: 'dns',
+  date: new Date().toISOString(),
+  seconds,
+  workers,
+  queries,
+  logging: 'info level, one record per query, to --log-file',
+  queryLogRecords: logLines,
+  results,
+};
+mkdirSync(join(root, 'results'), { recursive: true });
+writeFileSync(join(root, 'results/bench-dns.json'), JSON.stringify(report, null, 2) + '\n');
+
+const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+console.log(`dnsperf, ${seconds} s per run, 127.0.0.1 (query log records written by socketlab: ${logLines.toLocaleString('en-US')})`);
+console.log('transport  socketlab qps  dnsmasq qps  ratio   socketlab lost  dnsmasq lost');
+for (const r of results) {
+  console.log(
+    `${r.mode.padEnd(9)}  ${fmt(r.socketlab.qps).padStart(13)}  ${fmt(r.dnsmasq.qps).padStart(11)}  ${(Number.isFinite(r.ratio) ? r.ratio.toFixed(2) + 'x' : 'n/a').padStart(5)}   ${fmt(r.socketlab.lost).padStart(14)}  ${fmt(r.dnsmasq.lost).padStart(12)}`,
+  );
+  for (const [who, x] of [['socketlab', r.socketlab], ['dnsmasq', r.dnsmasq]]) if (x.raw) console.log(`${who} ${r.mode} dnsperf output:\n${x.raw}`);
+}
+console.log('results written to results/bench-dns.json');
