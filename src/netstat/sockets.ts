@@ -79,12 +79,14 @@ function validate(opts: ListSocketsOptions): void {
   if (opts.netns !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.netns)) throw invalidArgument(`bad network namespace name "${opts.netns}": letters, digits, '.', '_' and '-' only`);
 }
 
-function pickTool(opts: ListSocketsOptions): { tool: SocketTool; path: string } {
+/** The tools to try, in order, that exist on the search path; none at all is LAB_ERR_TOOL_MISSING. */
+function availableTools(opts: ListSocketsOptions): { tool: SocketTool; path: string }[] {
   const order: SocketTool[] = opts.tool ? [opts.tool] : ['ss', 'netstat'];
-  for (const tool of order) {
+  const found = order.flatMap((tool) => {
     const path = findExecutable(tool, opts.searchPath);
-    if (path) return { tool, path };
-  }
+    return path ? [{ tool, path }] : [];
+  });
+  if (found.length > 0) return found;
   const wanted = order.map((t) => `${t} (Debian package ${TOOL_PACKAGES[t]})`).join(' or ');
   const install = [...new Set(order.map((t) => TOOL_PACKAGES[t]))].join(' ');
   throw new LabError('LAB_ERR_TOOL_MISSING', `cannot read the kernel's socket table: ${wanted} not found; install it with "apt-get install ${install}"`, { tools: order });
@@ -99,21 +101,39 @@ function run(file: string, args: string[], timeoutMs: number): Promise<{ stdout:
   });
 }
 
-/** Reads the kernel's socket table with ss (or netstat) and returns the tool used, its argv and the filtered rows. */
+/**
+ * Reads the kernel's socket table with ss (or netstat) and returns the tool used, its argv and the
+ * filtered rows. ss is tried first; netstat is used when ss is missing, or when ss fails (a kernel
+ * without sock_diag netlink) and the caller did not force a tool.
+ */
 export async function readSocketTable(opts: ListSocketsOptions = {}): Promise<SocketTable> {
   validate(opts);
-  const { tool, path } = pickTool(opts);
+  const tools = availableTools(opts);
+  let first: LabError | undefined;
+  for (const { tool, path } of tools) {
+    try {
+      return await readWith(tool, path, opts);
+    } catch (err) {
+      if (!(err instanceof LabError) || err.code !== 'LAB_ERR_INTERNAL') throw err;
+      first ??= err;
+    }
+  }
+  throw first!;
+}
+
+async function readWith(tool: SocketTool, path: string, opts: ListSocketsOptions): Promise<SocketTable> {
   let argv = [path, ...toolArgs(tool, Boolean(opts.processes))];
   if (opts.netns !== undefined) {
     const ip = findExecutable('ip', opts.searchPath);
     if (!ip) throw new LabError('LAB_ERR_TOOL_MISSING', `cannot look inside network namespace "${opts.netns}": ip not found; install it with "apt-get install iproute2"`, { tools: ['ip'] });
     argv = [ip, 'netns', 'exec', opts.netns, ...argv];
   }
-  const res = await run(argv[0]!, argv.slice(1), opts.timeoutMs ?? 10_000);
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const res = await run(argv[0]!, argv.slice(1), timeoutMs);
   const shown = [opts.netns !== undefined ? 'ip' : tool, ...argv.slice(1).map((a) => (a === path ? tool : a))];
   if (res.error) {
     const e = asSystemError(res.error);
-    const why = res.stderr.trim().split('\n')[0] || (res.error.killed ? `no answer within ${opts.timeoutMs ?? 10_000} ms` : e.message);
+    const why = res.stderr.trim().split('\n')[0] || (res.error.killed ? `no answer within ${timeoutMs} ms` : e.message);
     const code = opts.netns !== undefined && /netns|namespace/i.test(why) ? 'LAB_ERR_NETNS' : 'LAB_ERR_INTERNAL';
     throw new LabError(code, `"${shown.join(' ')}" failed (exit ${res.code ?? 'signal'}): ${why}`, { tool, argv: shown }, { cause: res.error });
   }

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { findPair, listSockets, readSocketTable } from '../../src/netstat/sockets.js';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -97,6 +97,21 @@ describeWithTools('fallback to netstat', { netstat: 'net-tools' }, () => {
       expect(t.tool).toBe('netstat');
       expect(t.command.slice(0, 2)).toEqual(['netstat', '-n']);
       expect(t.sockets.filter((r) => r.state === 'ESTABLISHED')).toHaveLength(2 * N);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses netstat when ss is there but fails (no sock_diag netlink), unless ss was asked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-brokenss-'));
+    try {
+      symlinkSync(findExecutable('netstat')!, join(dir, 'netstat'));
+      writeFileSync(join(dir, 'ss'), '#!/bin/sh\necho "Cannot open netlink socket: Protocol not supported" >&2\nexit 1\n');
+      chmodSync(join(dir, 'ss'), 0o755);
+      const t = await readSocketTable({ searchPath: dir, all: true, tcp: true, port: ctx.port });
+      expect(t.tool).toBe('netstat');
+      expect(t.sockets.filter((r) => r.state === 'LISTEN')).toHaveLength(1);
+      await expect(readSocketTable({ searchPath: dir, tool: 'ss' })).rejects.toThrow(/"ss -H -n -a -t -u" failed \(exit 1\): Cannot open netlink socket/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
