@@ -231,7 +231,8 @@ async function evaluate(c: CheckSpec, ctx: CheckContext, host: string): Promise<
       if (r.code !== exit) problems.push(`exited ${r.code}, expected ${exit}`);
       if (c['stdout-matches'] && !new RegExp(fill(c['stdout-matches'], s, 'stdout-matches'), 'm').test(r.stdout)) problems.push(`stdout does not match /${c['stdout-matches']}/`);
       if (c['stdout-not-matches'] && new RegExp(fill(c['stdout-not-matches'], s, 'stdout-not-matches'), 'm').test(r.stdout)) problems.push(`stdout matches /${c['stdout-not-matches']}/`);
-      const tail = (r.stdout.trim() || r.stderr.trim()).split('\n').slice(-3).join(' | ');
+      const matched = c['stdout-matches'] ? new RegExp(`^.*(?:${fill(c['stdout-matches'], s, 'stdout-matches')}).*$`, 'm').exec(r.stdout)?.[0] : undefined;
+      const tail = matched?.trim() ?? (r.stdout.trim() || r.stderr.trim()).split('\n').slice(-3).join(' | ');
       return { passed: problems.length === 0, detail: problems.length ? `${problems.join('; ')}${tail ? ` — output: ${tail}` : ''}` : `exit ${r.code}${tail ? `: ${tail.slice(0, 200)}` : ''}` };
     }
     case 'capture': {

@@ -129,15 +129,15 @@ Examples:
       const rows = listLabFiles().map((l) => {
         try {
           const s = loadLabFile(l.file);
-          return { name: s.name, title: s.title, topic: s.topic, needsRoot: needsRoot(s), file: l.file };
+          return { name: s.name, title: s.title, topic: s.topic, needsRoot: needsRoot(s), where: s.hosts.some((h) => h.kind === 'netns') ? 'namespaces (root)' : s.root ? 'localhost (root)' : 'localhost', file: l.file };
         } catch (err) {
-          return { name: l.name, title: `(invalid: ${(err as Error).message.split('\n')[0]})`, topic: '', needsRoot: false, file: l.file };
+          return { name: l.name, title: `(invalid: ${(err as Error).message.split('\n')[0]})`, topic: '', needsRoot: false, where: '?', file: l.file };
         }
       });
       if (opts.json) return printJson(rows);
       print(table(rows, [
         { header: 'LAB', get: (r) => r.name },
-        { header: 'WHERE', get: (r) => (r.needsRoot ? 'namespaces (root)' : 'localhost') },
+        { header: 'WHERE', get: (r) => r.where },
         { header: 'TITLE', get: (r) => r.title },
       ]));
       print(dim('\nrun one: socketlab lab run NAME   (NAME may be its number: socketlab lab run 2)'));

@@ -63,7 +63,7 @@ export class LabRun {
     }
     if (existing) await teardownState(existing);
     if (needsRoot(spec) && process.getuid?.() !== 0) {
-      throw new LabError('LAB_ERR_NEEDS_ROOT', `lab ${spec.name} builds network namespaces and needs root: run "sudo socketlab lab run ${spec.name}", or pick a localhost lab from "socketlab lab list"`);
+      throw new LabError('LAB_ERR_NEEDS_ROOT', `lab ${spec.name} ${spec.root ? 'captures packets / binds privileged ports' : 'builds network namespaces'} and needs root: run "sudo socketlab lab run ${spec.name}", or pick a localhost lab from "socketlab lab list"`);
     }
     const runDir = freshRunDir(spec.name);
     const vars = { ...spec.vars, ...opts.vars };
@@ -72,7 +72,7 @@ export class LabRun {
     const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
     const run = new LabRun(spec, state, scope, out);
     try {
-      if (needsRoot(spec)) await run.buildTopology();
+      if (spec.hosts.some((h) => h.kind === 'netns')) await run.buildTopology();
       for (const svc of spec.services) await run.startService(svc, opts.readyTimeoutMs ?? 20_000);
     } catch (err) {
       await run.down();

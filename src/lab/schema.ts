@@ -158,6 +158,8 @@ export interface LabSpec {
   /** the course-notes topic this lab makes visible */
   topic: string;
   summary?: string;
+  /** needs root even on localhost (tcpdump, ports below 1024) */
+  root?: boolean;
   /** default values for `${name}` placeholders; `--var name=value` overrides */
   vars: Record<string, string>;
   hosts: HostSpec[];
@@ -172,8 +174,8 @@ export interface LabSpec {
 }
 
 /** True when the lab needs network namespaces (root). */
-export function needsRoot(spec: Pick<LabSpec, 'hosts'>): boolean {
-  return spec.hosts.some((h) => h.kind === 'netns');
+export function needsRoot(spec: Pick<LabSpec, 'hosts' | 'root'>): boolean {
+  return spec.root === true || spec.hosts.some((h) => h.kind === 'netns');
 }
 
 /** One validation problem: a field path and what is wrong with it. */
@@ -299,13 +301,14 @@ const CHECK_FIELDS: Record<CheckKind, readonly string[]> = {
  */
 export function validateLab(raw: unknown, file: string, dir: string): { spec?: LabSpec; issues: SchemaIssue[] } {
   const v = new Validator();
-  const top = v.obj(raw, [], ['name', 'title', 'topic', 'summary', 'vars', 'hosts', 'segments', 'routes', 'services', 'steps', 'checks']);
+  const top = v.obj(raw, [], ['name', 'title', 'topic', 'summary', 'root', 'vars', 'hosts', 'segments', 'routes', 'services', 'steps', 'checks']);
   if (!top) return { issues: v.issues };
 
   const name = v.str(top, 'name', [], { required: true, re: /^[0-9]{2}-[a-z0-9-]+$/, reWhy: 'must look like 02-socket-pairs (two digits, dash, lowercase words)' });
   const title = v.str(top, 'title', [], { required: true });
   const topic = v.str(top, 'topic', [], { required: true });
   const summary = v.str(top, 'summary', []);
+  const root = v.bool(top, 'root', []);
 
   const vars: Record<string, string> = {};
   if (top.vars !== undefined) {
@@ -485,7 +488,7 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
 
   if (v.issues.length > 0) return { issues: v.issues };
   return {
-    spec: { name: name!, title: title!, topic: topic!, ...(summary && { summary }), vars, hosts, segments, routes, services, steps, checks: checks.map(stripUndefined), file, dir },
+    spec: { name: name!, title: title!, topic: topic!, ...(summary && { summary }), ...(root && { root }), vars, hosts, segments, routes, services, steps, checks: checks.map(stripUndefined), file, dir },
     issues: [],
   };
 }
