@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { hostEphemeralRange, type EphemeralRange } from '../ports/registry.js';
@@ -72,6 +72,10 @@ export class LabRun {
     const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
     const run = new LabRun(spec, state, scope, out);
     try {
+      for (const f of spec.files) {
+        if (!existsSync(join(spec.dir, f))) throw new LabError('LAB_ERR_LAB_FILE', `${spec.file}: files: ${f} is not in ${spec.dir}`);
+        copyFileSync(join(spec.dir, f), join(runDir, f));
+      }
       if (spec.hosts.some((h) => h.kind === 'netns')) await run.buildTopology();
       for (const svc of spec.services) await run.startService(svc, opts.readyTimeoutMs ?? 20_000);
     } catch (err) {

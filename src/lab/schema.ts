@@ -160,6 +160,8 @@ export interface LabSpec {
   summary?: string;
   /** needs root even on localhost (tcpdump, ports below 1024) */
   root?: boolean;
+  /** files of the lab folder copied into the run dir before services start (so steps may edit them) */
+  files: string[];
   /** default values for `${name}` placeholders; `--var name=value` overrides */
   vars: Record<string, string>;
   hosts: HostSpec[];
@@ -301,7 +303,7 @@ const CHECK_FIELDS: Record<CheckKind, readonly string[]> = {
  */
 export function validateLab(raw: unknown, file: string, dir: string): { spec?: LabSpec; issues: SchemaIssue[] } {
   const v = new Validator();
-  const top = v.obj(raw, [], ['name', 'title', 'topic', 'summary', 'root', 'vars', 'hosts', 'segments', 'routes', 'services', 'steps', 'checks']);
+  const top = v.obj(raw, [], ['name', 'title', 'topic', 'summary', 'root', 'files', 'vars', 'hosts', 'segments', 'routes', 'services', 'steps', 'checks']);
   if (!top) return { issues: v.issues };
 
   const name = v.str(top, 'name', [], { required: true, re: /^[0-9]{2}-[a-z0-9-]+$/, reWhy: 'must look like 02-socket-pairs (two digits, dash, lowercase words)' });
@@ -309,6 +311,11 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
   const topic = v.str(top, 'topic', [], { required: true });
   const summary = v.str(top, 'summary', []);
   const root = v.bool(top, 'root', []);
+  const files: string[] = [];
+  v.list(top, 'files', [], false).forEach((f, i) => {
+    if (typeof f !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f)) v.fail(['files', i], `must be a file name inside the lab folder (no path), got ${describe(f)}`);
+    else files.push(f);
+  });
 
   const vars: Record<string, string> = {};
   if (top.vars !== undefined) {
@@ -488,7 +495,7 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
 
   if (v.issues.length > 0) return { issues: v.issues };
   return {
-    spec: { name: name!, title: title!, topic: topic!, ...(summary && { summary }), ...(root && { root }), vars, hosts, segments, routes, services, steps, checks: checks.map(stripUndefined), file, dir },
+    spec: { name: name!, title: title!, topic: topic!, ...(summary && { summary }), ...(root && { root }), files, vars, hosts, segments, routes, services, steps, checks: checks.map(stripUndefined), file, dir },
     issues: [],
   };
 }
