@@ -22,6 +22,8 @@ export interface QueryMeta {
 
 export interface QueryLog {
   (transport: 'udp' | 'tcp', clientAddress: string, clientPort: number, meta: QueryMeta, size: number): void;
+  /** True when records are pre-serialised (a plain pino logger); false: log.info() each time. */
+  fast: boolean;
 }
 
 interface PinoInternals {
@@ -50,10 +52,10 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     (formatters?.log === undefined || (formatters.log as (o: object) => object)({ a: 1 }).hasOwnProperty('a'));
 
   if (!fast) {
-    return (transport, address, port, meta, size) => {
+    return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
       if (!log.isLevelEnabled('info')) return;
       log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size, tc: meta.tc }, 'dns query');
-    };
+    }, { fast: false });
   }
   const heads = {
     udp: `,"event":"dns.query","transport":"udp","from":"`,
@@ -63,7 +65,7 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const pairTail = ` <-> ${s}"`;
   let lastMs = 0;
   let lastTime = '';
-  return (transport, address, port, meta, size) => {
+  return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
     if (!log.isLevelEnabled('info')) return;
     const now = Date.now();
     if (now !== lastMs) {
@@ -73,5 +75,5 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     const frag = (meta.fragment ??= `,"qname":${JSON.stringify(meta.qname)},"qtype":${JSON.stringify(meta.qtype)},"rcode":${JSON.stringify(meta.rcode)}`);
     const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     stream!.write!(`{"level":30${lastTime}${chindings}${heads[transport]}${c}${toServer}${c}${pairTail}${frag},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`);
-  };
+  }, { fast: true });
 }

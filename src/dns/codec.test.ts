@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  decode,
+  decodeName,
+  DecodeError,
+  deframe,
+  Deframer,
+  emptyFlags,
+  encode,
+  encodeLimited,
+  frame,
+  optRecord,
+  TYPES,
+  type Message,
+  type ResourceRecord,
+} from './codec.js';
+
+const rr = (name: string, type: number, data: ResourceRecord['data'], ttl = 300): ResourceRecord => ({ name, type, class: 1, ttl, data });
+
+const sample: Message = {
+  id: 0x1234,
+  flags: emptyFlags({ qr: true, aa: true, rd: true }),
+  questions: [{ name: 'example.com', type: TYPES.ANY, class: 1 }],
+  answers: [
+    rr('example.com', TYPES.A, { address: '192.0.2.1' }),
+    rr('example.com', TYPES.AAAA, { address: '2001:db8::1' }),
+    rr('www.example.com', TYPES.CNAME, { target: 'example.com' }),
+    rr('example.com', TYPES.MX, { preference: 10, exchange: 'mail.example.com' }),
+    rr('example.com', TYPES.TXT, { strings: [Buffer.from('v=spf1 -all'), Buffer.from('two')] }),
+    rr('example.com', TYPES.NS, { target: 'ns1.example.com' }),
+    rr('example.com', TYPES.SOA, { mname: 'ns1.example.com', rname: 'hostmaster.example.com', serial: 2026112101, refresh: 3600, retry: 900, expire: 604800, minimum: 300 }),
+    rr('_sip._udp.example.com', TYPES.SRV, { priority: 10, weight: 60, port: 5060, target: 'sip.example.com' }),
+    rr('1.2.0.192.in-addr.arpa', TYPES.PTR, { target: 'example.com' }),
+    rr('example.com', TYPES.CAA, { flags: 0, tag: 'issue', value: Buffer.from('letsencrypt.org') }),
+    rr('example.com', 99, { raw: Buffer.from([1, 2, 3]) }),
+  ],
+  authorities: [],
+  additionals: [optRecord(1232)],
+};
+
+describe('codec', () => {
+  it('round-trips every supported type: encode -> decode -> encode gives the same bytes', () => {
+    const wire = encode(sample);
+    const back = decode(wire);
+    expect(back.answers).toEqual(sample.answers);
+    expect(back.flags).toEqual(sample.flags);
+    expect(encode(back).equals(wire)).toBe(true);
+  });
+
+  it('compresses repeated names (RFC 1035 4.1.4) but not SRV targets (RFC 2782)', () => {
+    const wire = encode(sample);
+    expect(wire.length).toBeLessThan(400);
+    // "sip" + "example.com" written out in full inside the SRV rdata
+    expect(wire.includes(Buffer.from('\x03sip\x07example\x03com\x00', 'latin1'))).toBe(true);
+  });
+
+  it('decodes known bytes of a dig query (www.example.com A with EDNS, captured from dig 9.18)', () => {
+    // `dig @127.0.0.1 -p 5394 www.example.com A` (9.18.49), datagram as received; ends with a DNS cookie
+    const hex = 'e2dc0120000100000000000103777777076578616d706c6503636f6d000001000100002904d000000000000c000a00086b959a28303428f0';
+    const m = decode(Buffer.from(hex, 'hex'));
+    expect(m.id).toBe(0xe2dc);
+    expect(m.flags.rd).toBe(true);
+    expect(m.flags.ad).toBe(true);
+    expect(m.questions).toEqual([{ name: 'www.example.com', type: 1, class: 1 }]);
+    expect(m.additionals[0]!.type).toBe(TYPES.OPT);
+    expect(m.additionals[0]!.class).toBe(1232);
+  });
+
+  it('rejects compression pointers that loop or point forward', () => {
+    const header = Buffer.from('000001000001000000000000', 'hex');
+    const selfLoop = Buffer.concat([header, Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+    expect(() => decode(selfLoop)).toThrow(DecodeError);
+    const forward = Buffer.concat([header, Buffer.from([0xc0, 14, 0, 1, 0, 1, 0])]);
+    expect(() => decode(forward)).toThrow(/backwards/);
+    // a -> b -> a through two labels
+    const twoStep = Buffer.concat([header, Buffer.from([1, 0x61, 0xc0, 12, 0, 1, 0, 1])]);
+    expect(() => decodeName(twoStep, 12)).toThrow(DecodeError);
+  });
+
+  it('rejects counts larger than the packet, short headers and truncated records', () => {
+    expect(() => decode(Buffer.alloc(5))).toThrow(/shorter than the 12-octet header/);
+    const lying = Buffer.from('0000010000ff0000000000000000010001', 'hex');
+    expect(() => decode(lying)).toThrow(/claim more/);
+    const wire = encode(sample);
+    for (const cut of [13, 40, wire.length - 1]) expect(() => decode(wire.subarray(0, cut))).toThrow(DecodeError);
+  });
+
+  it('never throws anything but DecodeError on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (bytes) => {
+        try {
+          decode(Buffer.from(bytes));
+        } catch (err) {
+          expect(err).toBeInstanceOf(DecodeError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never throws anything but DecodeError on mutations of a valid message', () => {
+    const wire = encode(sample);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(wire.length - 1), fc.nat(255)), { minLength: 1, maxLength: 8 }), (edits) => {
+        const b = Buffer.from(wire);
+        for (const [i, v] of edits) b[i] = v;
+        try {
+          decode(b);
+        } catch (err) {
+          expect(err).toBeInstanceOf(DecodeError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('cuts whole records to fit a UDP limit, sets TC and keeps the OPT record', () => {
+    const many: Message = {
+      ...sample,
+      answers: Array.from({ length: 60 }, (_, i) => rr('many.example.com', TYPES.A, { address: `192.0.2.${i}` })),
+    };
+    const r = encodeLimited(many, 512);
+    expect(r.truncated).toBe(true);
+    expect(r.buf.length).toBeLessThanOrEqual(512);
+    const m = decode(r.buf);
+    expect(m.flags.tc).toBe(true);
+    expect(m.answers.length).toBeGreaterThan(0);
+    expect(m.answers.length).toBeLessThan(60);
+    expect(m.additionals.at(-1)!.type).toBe(TYPES.OPT);
+    expect(encodeLimited(many, 4096).truncated).toBe(false);
+  });
+
+  it('frames and deframes TCP messages, including split and pipelined chunks', () => {
+    const a = encode(sample);
+    const b = encode({ ...sample, id: 7, answers: [] });
+    const stream = Buffer.concat([frame(a), frame(b)]);
+    const d = new Deframer();
+    const got: Buffer[] = [];
+    for (let i = 0; i < stream.length; i += 7) {
+      d.push(stream.subarray(i, i + 7));
+      let m;
+      while ((m = d.next())) got.push(Buffer.from(m));
+    }
+    expect(got.map((g) => g.equals(a) || g.equals(b))).toEqual([true, true]);
+    expect(decode(got[1]!).id).toBe(7);
+    const half = deframe(stream.subarray(0, a.length + 5));
+    expect(half.messages).toHaveLength(1);
+    expect(half.rest.length).toBe(3);
+  });
+
+  it('escapes odd label bytes in presentation form and encodes them back', () => {
+    const m: Message = { ...sample, answers: [], additionals: [], questions: [{ name: 'a\\.b.x\\032y.example', type: 1, class: 1 }] };
+    const back = decode(encode(m));
+    expect(back.questions[0]!.name).toBe('a\\.b.x\\032y.example');
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { emptyFlags, OPCODES, optRecord, RCODES, TYPES, type Message } from './codec.js';
+import { answer, axfrMessages, SERVER_UDP_PAYLOAD } from './policy.js';
+import { parseZone } from './zone-parser.js';
+
+const zone = parseZone(`$ORIGIN example.com.
+$TTL 3600
+@ SOA ns1 hostmaster 7 3600 900 604800 300
+@ NS ns1
+@ NS ns.other.net.
+@ MX 10 mail
+ns1 A 192.0.2.53
+mail A 192.0.2.25
+mail AAAA 2001:db8::25
+www A 192.0.2.80
+web CNAME www
+ftp CNAME web
+out CNAME www.example.org.
+dangling CNAME nothere
+loop1 CNAME loop2
+loop2 CNAME loop1
+*.wild A 192.0.2.99
+a.b.deep A 192.0.2.77
+sub NS ns.sub
+ns.sub A 192.0.2.100
+_sip._udp SRV 10 60 5060 mail
+`);
+const zones = [zone];
+const udp = { transport: 'udp' as const, transferAllowed: true };
+const tcp = { transport: 'tcp' as const, transferAllowed: true };
+
+function q(name: string, type: number, over: Partial<Message> = {}): Message {
+  return { id: 42, flags: emptyFlags({ rd: true }), questions: [{ name, type, class: 1 }], answers: [], authorities: [], additionals: [], ...over };
+}
+const ask = (name: string, type: number, ctx = udp, over: Partial<Message> = {}) => answer(q(name, type, over), zones, ctx).response!;
+
+describe('answer policy', () => {
+  it('answers authoritatively with AA, echoing ID, question and RD, without RA', () => {
+    const r = ask('WWW.Example.COM', TYPES.A);
+    expect(r.id).toBe(42);
+    expect(r.flags).toMatchObject({ qr: true, aa: true, rd: true, ra: false, rcode: RCODES.NOERROR });
+    expect(r.answers.map((a) => a.data)).toEqual([{ address: '192.0.2.80' }]);
+  });
+
+  it('follows CNAME chains inside the zone, and stops at out-of-zone targets and loops', () => {
+    expect(ask('ftp.example.com', TYPES.A).answers.map((a) => a.type)).toEqual([TYPES.CNAME, TYPES.CNAME, TYPES.A]);
+    const out = ask('out.example.com', TYPES.A);
+    expect(out.answers.map((a) => a.type)).toEqual([TYPES.CNAME]);
+    expect(out.flags.rcode).toBe(RCODES.NOERROR);
+    const loop = ask('loop1.example.com', TYPES.A);
+    expect(loop.answers).toHaveLength(2);
+    const dangling = ask('dangling.example.com', TYPES.A);
+    expect(dangling.flags.rcode).toBe(RCODES.NXDOMAIN); // RFC 6604: rcode of the last name
+    expect(dangling.authorities[0]!.type).toBe(TYPES.SOA);
+    expect(ask('web.example.com', TYPES.CNAME).answers).toHaveLength(1);
+  });
+
+  it('NXDOMAIN and NODATA carry the SOA in authority with the negative TTL (RFC 2308)', () => {
+    const nx = ask('nope.example.com', TYPES.A);
+    expect(nx.flags.rcode).toBe(RCODES.NXDOMAIN);
+    expect(nx.answers).toHaveLength(0);
+    expect(nx.authorities.map((a) => [a.type, a.ttl])).toEqual([[TYPES.SOA, 300]]);
+    const nodata = ask('www.example.com', TYPES.MX);
+    expect(nodata.flags.rcode).toBe(RCODES.NOERROR);
+    expect(nodata.answers).toHaveLength(0);
+    expect(nodata.authorities[0]!.type).toBe(TYPES.SOA);
+    // empty non-terminal: NOERROR, not NXDOMAIN (RFC 8020)
+    expect(ask('b.deep.example.com', TYPES.A).flags.rcode).toBe(RCODES.NOERROR);
+  });
+
+  it('synthesises wildcard answers under the query name (RFC 4592)', () => {
+    const r = ask('anything.wild.example.com', TYPES.A);
+    expect(r.answers.map((a) => [a.name, a.data])).toEqual([['anything.wild.example.com', { address: '192.0.2.99' }]]);
+    expect(ask('anything.wild.example.com', TYPES.MX).answers).toHaveLength(0);
+  });
+
+  it('puts in-zone addresses of NS, MX and SRV targets in additional', () => {
+    const mx = ask('example.com', TYPES.MX);
+    expect(mx.additionals.map((a) => a.name)).toEqual(['mail.example.com', 'mail.example.com']);
+    const ns = ask('example.com', TYPES.NS);
+    expect(ns.additionals.map((a) => a.name)).toEqual(['ns1.example.com']);
+    expect(ask('_sip._udp.example.com', TYPES.SRV).additionals).toHaveLength(2);
+  });
+
+  it('refers delegated names to the child zone with glue, without AA', () => {
+    const r = ask('host.sub.example.com', TYPES.A);
+    expect(r.flags.aa).toBe(false);
+    expect(r.answers).toHaveLength(0);
+    expect(r.authorities.map((a) => a.type)).toEqual([TYPES.NS]);
+    expect(r.additionals.map((a) => a.data)).toEqual([{ address: '192.0.2.100' }]);
+  });
+
+  it('refuses names outside its zones (never recursion) and non-IN classes', () => {
+    expect(ask('www.google.com', TYPES.A).flags.rcode).toBe(RCODES.REFUSED);
+    expect(ask('example.com.evil', TYPES.A).flags.rcode).toBe(RCODES.REFUSED);
+    expect(answer({ ...q('www.example.com', TYPES.A), questions: [{ name: 'www.example.com', type: 1, class: 3 }] }, zones, udp).response!.flags.rcode).toBe(RCODES.REFUSED);
+  });
+
+  it('FORMERR without exactly one question, NOTIMP for other opcodes, silence for responses', () => {
+    expect(answer(q('x', 1, { questions: [] }), zones, udp).response!.flags.rcode).toBe(RCODES.FORMERR);
+    expect(answer({ ...q('www.example.com', 1), flags: emptyFlags({ opcode: OPCODES.UPDATE }) }, zones, udp).response!.flags.rcode).toBe(RCODES.NOTIMP);
+    expect(answer({ ...q('www.example.com', 1), flags: emptyFlags({ opcode: OPCODES.STATUS }) }, zones, udp).response!.flags.rcode).toBe(RCODES.NOTIMP);
+    expect(answer({ ...q('www.example.com', 1), flags: emptyFlags({ qr: true }) }, zones, udp).response).toBeNull();
+  });
+
+  it('EDNS: answers with its own OPT and takes the client limit; BADVERS for version 1', () => {
+    const a = answer(q('www.example.com', 1, { additionals: [optRecord(4096)] }), zones, udp);
+    expect(a.udpLimit).toBe(4096);
+    expect(a.response!.additionals.at(-1)).toMatchObject({ type: TYPES.OPT, class: SERVER_UDP_PAYLOAD });
+    expect(answer(q('www.example.com', 1), zones, udp).udpLimit).toBe(512);
+    expect(answer(q('www.example.com', 1, { additionals: [optRecord(100)] }), zones, udp).udpLimit).toBe(512);
+    const v1 = answer(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), ttl: 1 << 16 }] }), zones, udp).response!;
+    expect(v1.additionals[0]!.ttl >>> 24).toBe(1); // extended rcode 16 = BADVERS
+  });
+
+  it('AXFR: TCP and allowed only; streamed as SOA ... SOA', () => {
+    expect(answer(q('example.com', TYPES.AXFR), zones, udp).response!.flags.rcode).toBe(RCODES.REFUSED);
+    expect(answer(q('example.com', TYPES.AXFR), zones, { transport: 'tcp', transferAllowed: false }).response!.flags.rcode).toBe(RCODES.REFUSED);
+    expect(answer(q('www.example.com', TYPES.AXFR), zones, tcp).response!.flags.rcode).toBe(RCODES.NOTAUTH);
+    const a = answer(q('example.com', TYPES.AXFR), zones, tcp);
+    expect(a.axfr).toBe(zone);
+    const msgs = axfrMessages(q('example.com', TYPES.AXFR), zone, 200);
+    expect(msgs.length).toBeGreaterThan(1);
+    const all = msgs.flatMap((m) => m.answers);
+    expect(all[0]!.type).toBe(TYPES.SOA);
+    expect(all.at(-1)!.type).toBe(TYPES.SOA);
+    expect(all).toHaveLength(zone.records.length + 1);
+    expect(msgs[0]!.questions).toHaveLength(1);
+    expect(msgs[1]!.questions).toHaveLength(0);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { netEvent } from '../events.js';
+import { queryLogger } from './query-log.js';
+
+/** A pino logger shaped like createLogger()'s (isoTime, name, pid) writing into an array. */
+function capture(): { log: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const log = pino({ level: 'info', base: { name: 'socketlab-dns', pid: 123 }, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+  return { log, lines };
+}
+
+describe('query log record', () => {
+  it('is the same record log.info(netEvent(...)) writes, field for field and in order', async () => {
+    const server = { address: '127.0.0.1', port: 5300 };
+    const { log, lines } = capture();
+    const ql = queryLogger(log, server);
+    expect(ql.fast).toBe(true);
+    const meta = { qname: 'we"ird.example.com', qtype: 'A', rcode: 'NOERROR', tc: false };
+    ql('udp', '127.0.0.1', 40000, meta, 60);
+    ql('tcp', '::1', 40001, { ...meta, tc: true }, 61);
+    log.info({ ...netEvent('dns.query', 'udp', { address: '127.0.0.1', port: 40000 }, server), qname: meta.qname, qtype: 'A', rcode: 'NOERROR', size: 60, tc: false }, 'dns query');
+    log.info({ ...netEvent('dns.query', 'tcp', { address: '::1', port: 40001 }, server), qname: meta.qname, qtype: 'A', rcode: 'NOERROR', size: 61, tc: true }, 'dns query');
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(4);
+    const strip = (l: string) => l.replace(/"time":"[^"]+"/, '"time":"T"');
+    expect(strip(lines[0]!)).toBe(strip(lines[2]!));
+    expect(strip(lines[1]!)).toBe(strip(lines[3]!));
+    expect(JSON.parse(lines[1]!)).toMatchObject({ event: 'dns.query', transport: 'tcp', from: '[::1]:40001', pair: '[::1]:40001 <-> 127.0.0.1:5300', tc: true });
+  });
+
+  it('writes nothing above info level', () => {
+    const { log, lines } = capture();
+    log.level = 'warn';
+    queryLogger(log, { address: '127.0.0.1', port: 1 })('udp', '127.0.0.1', 2, { qname: 'a', qtype: 'A', rcode: 'NOERROR', tc: false }, 1);
+    expect(lines).toHaveLength(0);
+  });
+});
