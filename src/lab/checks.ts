@@ -142,9 +142,10 @@ export function describeCheck(c: CheckSpec, scope: TemplateScope): string {
   }
 }
 
-function pairText(s: SocketRecord): string {
+/** A row as a socket pair, client first: the end on the server port goes on the right. */
+function pairText(s: SocketRecord, serverPort: number): string {
   const e = (x: { address: string; port: number }) => (x.address.includes(':') ? `[${x.address}]:${x.port}` : `${x.address}:${x.port}`);
-  return `${e(s.remote)} <-> ${e(s.local)}`;
+  return s.local.port === serverPort ? `${e(s.remote)} <-> ${e(s.local)}` : `${e(s.local)} <-> ${e(s.remote)}`;
 }
 
 /** Runs one check. A check that cannot be evaluated (a tool missing) fails with the reason. */
@@ -179,14 +180,14 @@ async function evaluate(c: CheckSpec, ctx: CheckContext, host: string): Promise<
       const port = int(c.port, 'port')!;
       const rows = (await ctx.sockets(host, { tcp: true, port })).filter((r) => normState(r.state) === 'ESTABLISHED' && r.local.port === port);
       const want = { count: int(c.count, 'count'), min: int(c.min, 'min') };
-      return { passed: countOk(rows.length, want), detail: `${rows.length} ESTABLISHED on server port ${port}${rows.length ? `: ${rows.map(pairText).join(', ')}` : ''}` };
+      return { passed: countOk(rows.length, want), detail: `${rows.length} ESTABLISHED on server port ${port}${rows.length ? `: ${rows.map((r) => pairText(r, port)).join(', ')}` : ''}` };
     }
     case 'sockets': {
       const port = int(c.port, 'port')!;
       const st = normState(c.state);
       const rows = (await ctx.sockets(host, { [c.proto]: true, all: true, port })).filter((r) => normState(r.state) === st && (r.local.port === port || r.remote.port === port));
       const want = { count: int(c.count, 'count'), min: int(c.min, 'min'), max: int(c.max, 'max') };
-      return { passed: countOk(rows.length, want), detail: `${rows.length} in ${st}${rows.length ? `: ${rows.slice(0, 6).map(pairText).join(', ')}${rows.length > 6 ? ' ...' : ''}` : ''}` };
+      return { passed: countOk(rows.length, want), detail: `${rows.length} in ${st}${rows.length ? `: ${rows.slice(0, 6).map((r) => pairText(r, port)).join(', ')}${rows.length > 6 ? ' ...' : ''}` : ''}` };
     }
     case 'ephemeral-source': {
       const recs = ctx.logRecords(c.service);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, writeFileSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { hostEphemeralRange, type EphemeralRange } from '../ports/registry.js';
@@ -8,7 +8,7 @@ import { listSockets } from '../netstat/sockets.js';
 import { createTopology, cleanNetns, type Topology } from '../netns/index.js';
 import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
 import { fill, type TemplateScope } from './template.js';
-import { execArgv, foreground, inHost, killGroup, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { CLI_PATH, execArgv, foreground, inHost, killGroup, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
 import { freshRunDir, readState, removeState, writeState, type RunProcess, type RunState } from './state.js';
 import { readLogFile, runCheck, type CheckContext, type CheckResult, type LogRecord } from './checks.js';
 
@@ -72,6 +72,7 @@ export class LabRun {
     const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
     const run = new LabRun(spec, state, scope, out);
     try {
+      installShim(runDir);
       for (const f of spec.files) {
         if (!existsSync(join(spec.dir, f))) throw new LabError('LAB_ERR_LAB_FILE', `${spec.file}: files: ${f} is not in ${spec.dir}`);
         copyFileSync(join(spec.dir, f), join(runDir, f));
@@ -146,7 +147,7 @@ export class LabRun {
     const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', o, e],
-      env: { ...process.env, SOCKETLAB_LOG_SYNC: '1', NO_COLOR: '1' },
+      env: { ...process.env, ...labEnv(this.state.runDir), SOCKETLAB_LOG_SYNC: '1' },
     });
     closeSync(o);
     closeSync(e);
@@ -225,7 +226,7 @@ export class LabRun {
       }
       return { ...base, background: true, code: null, ok, stdout, stderr };
     }
-    const r: ExecResult = await execArgv(argv, { timeoutMs: 60_000, env: { NO_COLOR: '1' } });
+    const r: ExecResult = await execArgv(argv, { timeoutMs: 60_000, env: labEnv(this.state.runDir) });
     const ok = !r.timedOut && r.code === (step.exit ?? 0);
     return { ...base, background: false, code: r.code, ok, stdout: r.stdout, stderr: r.timedOut ? `${r.stderr}\n(timed out after 60 s)` : r.stderr };
   }
@@ -256,7 +257,7 @@ export class LabRun {
         return p ? safeRead(p.stdout) : undefined;
       },
       ephemeralRange: (host) => this.ephemeralRange(host),
-      exec: (host, line, timeoutMs) => execArgv(this.argvFor(host, line, 'checks.run'), { timeoutMs, env: { NO_COLOR: '1' } }),
+      exec: (host, line, timeoutMs) => execArgv(this.argvFor(host, line, 'checks.run'), { timeoutMs, env: labEnv(this.state.runDir) }),
     };
   }
 
@@ -283,6 +284,21 @@ export class LabRun {
       await teardownState(this.state, this.topology);
     })());
   }
+}
+
+/**
+ * A `socketlab` on PATH for lab commands (`sh -c "socketlab ... 2>&1"`), running this very build.
+ */
+function installShim(runDir: string): void {
+  mkdirSync(join(runDir, 'bin'), { recursive: true });
+  const shim = join(runDir, 'bin', 'socketlab');
+  writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_PATH)} "$@"\n`, { mode: 0o755 });
+}
+
+function labEnv(runDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NO_COLOR: '1' };
+  if (runDir && existsSync(join(runDir, 'bin', 'socketlab'))) env.PATH = `${join(runDir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  return env;
 }
 
 /** `${echo.port}`, `${echo.address}`, `${echo.transport}` from a service's ready line. */
