@@ -10,7 +10,6 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${root}dist/cli.js`;
 const load = fileURLToPath(new URL('./echo-load.mjs', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
-const bulkMib = Number(process.env.BENCH_BULK_MIB ?? 512);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 mkdirSync(`${root}results`, { recursive: true });
 const logFile = `${root}results/bench-echo-server.log`;
@@ -38,7 +37,7 @@ async function waitListening(port) {
 
 const servers = {
   socketlab: (port) => spawn(process.execPath, [cli, '--log-file', logFile, 'echo', '--tcp', '--port', String(port)], { stdio: 'ignore' }),
-  'node-pipe': (port) => spawn(process.execPath, ['-e', `require('net').createServer({noDelay:true},s=>s.pipe(s)).listen(${port},'127.0.0.1')`], { stdio: 'ignore' }),
+  'node-pipe': (port) => spawn(process.execPath, ['-e', `require('net').createServer({noDelay:true},s=>{s.on('error',()=>{});s.pipe(s)}).listen(${port},'127.0.0.1')`], { stdio: 'ignore' }),
   socat: (port) => spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,nodelay`, 'PIPE'], { stdio: 'ignore' }),
 };
 
@@ -61,7 +60,7 @@ for (const [name, start] of Object.entries(servers)) {
     for (let i = 0; i < repeats; i++) {
       r.rtt1.push(runLoad(['rtt', port, 1, seconds]).perSecond);
       r.rtt50.push(runLoad(['rtt', port, 50, seconds]).perSecond);
-      r.bulk.push(runLoad(['bulk', port, bulkMib]).mibPerSecond);
+      r.bulk.push(runLoad(['bulk', port, seconds]).mibPerSecond);
     }
     results[name] = { rtt1: median(r.rtt1), rtt50: median(r.rtt50), bulkMibPerSecond: median(r.bulk), samples: r };
     console.error(`${name}: done`);
@@ -75,7 +74,7 @@ const ratio = (a, b) => (a && b ? Number((a / b).toFixed(2)) : null);
 const s = results.socketlab;
 const summary = {
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-  settings: { seconds, bulkMib, repeats, messageBytes: 64, socketlabLogLevel: 'info (default), to a file' },
+  settings: { seconds, repeats, messageBytes: 64, socketlabLogLevel: 'info (default), to a file' },
   results,
   ratios: {
     vsNodePipe: { rtt1: ratio(s?.rtt1, results['node-pipe']?.rtt1), rtt50: ratio(s?.rtt50, results['node-pipe']?.rtt50), bulk: ratio(s?.bulkMibPerSecond, results['node-pipe']?.bulkMibPerSecond) },
@@ -87,7 +86,7 @@ const summary = {
 writeFileSync(`${root}results/bench-echo.json`, JSON.stringify(summary, null, 2) + '\n');
 
 const fmt = (n) => (n === undefined ? '-' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
-console.log('echo benchmark (median of %d runs, %d s each; 64-byte round trips, bulk %d MiB)', repeats, seconds, bulkMib);
+console.log('echo benchmark (median of %d runs, %d s each; 64-byte round trips, bulk 64 KiB writes)', repeats, seconds);
 console.log('server        rtt/s @1     rtt/s @50    bulk MiB/s');
 for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(12)}  ${fmt(r.rtt1).padStart(10)}  ${fmt(r.rtt50).padStart(11)}  ${fmt(r.bulkMibPerSecond).padStart(10)}`);
 console.log('ratios: socketlab/node-pipe rtt@1 %s, rtt@50 %s, bulk %s (target rtt@50 >= 0.9)', summary.ratios.vsNodePipe.rtt1, summary.ratios.vsNodePipe.rtt50, summary.ratios.vsNodePipe.bulk);
