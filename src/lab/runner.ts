@@ -160,10 +160,11 @@ export class LabRun {
     return p;
   }
 
-  private async waitFor(p: RunProcess, re: RegExp, timeoutMs: number, what: string): Promise<string> {
+  private async waitFor(p: RunProcess, re: RegExp, timeoutMs: number, what: string, alsoStderr = false): Promise<string> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const text = safeRead(p.stdout);
+      // programs such as radvd say they are up on stderr
+      const text = alsoStderr ? `${safeRead(p.stdout)}\n${safeRead(p.stderr)}` : safeRead(p.stdout);
       if (re.test(text)) return text;
       if (!isAlive(p.pid)) {
         await sleep(50);
@@ -186,7 +187,7 @@ export class LabRun {
     const full = inHost(this.netnsOf(svc.host), resolveArgv(argv));
     this.out.line(`starting ${svc.name} on ${svc.host}: ${svc.program ? '' : 'socketlab '}${args.join(' ')}`);
     const p = this.spawnRecorded(svc.name, 'service', svc.host, full, logFile);
-    const text = await this.waitFor(p, svc.ready ? new RegExp(svc.ready, 'm') : READY_LINE, timeoutMs, `service ${svc.name}`);
+    const text = await this.waitFor(p, svc.ready ? new RegExp(fill(svc.ready, this.scope, `services[${svc.name}].ready`), 'm') : READY_LINE, timeoutMs, `service ${svc.name}`, svc.program === true);
     const m = READY_PARSE.exec(text);
     if (m) {
       const ep = parseEndpoint(m[2]!);
