@@ -148,7 +148,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     print(
       z
         ? `secondary for ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${formatEndpoint(opts.secondary)}`
-        : `secondary for ${canonicalName(opts.zoneName!)}.: primary ${formatEndpoint(opts.secondary)} not reachable yet; retrying`,
+        : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${secondary.lastError() ?? 'unknown error'}); retrying`,
     );
     cleanup = () => secondary!.close();
   } else {

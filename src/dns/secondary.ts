@@ -28,6 +28,8 @@ export interface Secondary {
   /** First transfer attempt (success or not); resolves either way. */
   ready: Promise<void>;
   zone(): Zone | undefined;
+  /** Why the last check failed (undefined after a success). */
+  lastError(): string | undefined;
   /** Builds the NOTIFY response and schedules a check when it came from the primary. */
   notify(query: Message, client: Endpoint): Message;
   /** Check the primary now (coalesced with a check already running). */
@@ -47,6 +49,7 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
+  let lastError: string | undefined;
 
   const soa = (): SoaData | undefined => zone?.soa.data;
   const schedule = (seconds: number): void => {
@@ -82,8 +85,10 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
         if (serialGreater(remote.serial, local)) await transfer(reason);
         else lastOk = now();
       }
+      lastError = undefined;
       schedule(opts.refreshS ?? soa()!.refresh);
     } catch (err) {
+      lastError = (err as Error).message;
       const s = soa();
       const retry = s ? s.retry : (opts.refreshS ?? 5);
       log.warn({ zone: origin || '.', primary: primaryText, err: (err as Error).message, retryInS: retry }, 'cannot reach primary; keeping the last good copy');
@@ -116,6 +121,7 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
   return {
     ready,
     zone: () => zone,
+    lastError: () => lastError,
     check,
     notify(q: Message, client: Endpoint): Message {
       const qn = q.questions[0] ? canonicalName(q.questions[0].name) : undefined;
