@@ -271,12 +271,13 @@ export async function createTopology(spec: TopologySpec, opts: TopologyOptions =
     ip(['netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`]);
   try {
     await ip(['netns', 'add', sw]);
-    // The switch is a pure layer-2 box: no IPv6 link-local chatter from its ports in captures.
+    // The switch is a pure layer-2 box: no IPv6 link-local chatter from its ports in captures, and
+    // (mcast_snooping 0 below) multicast such as IPv6 neighbour discovery reaches every port, like a hub.
     await sysctl(sw, 'net.ipv6.conf.default.disable_ipv6', '1');
     await sysctl(sw, 'net.ipv6.conf.all.disable_ipv6', '1');
     for (const seg of spec.segments ?? []) {
       const br = bridgeName(seg.name);
-      await inNs(sw, ['link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+      await inNs(sw, ['link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0']);
       await inNs(sw, ['link', 'set', br, 'up']);
     }
     for (const h of spec.hosts) {

@@ -65,6 +65,8 @@ describeRoot('netns topologies', () => {
     const br = execFileSync('ip', ['-n', `sl-${id}-sw`, '-br', 'link'], { encoding: 'utf8' });
     expect(br).toMatch(/^br-lan\s+UP/m);
     expect(br).toMatch(/^a-eth0@/m);
+    // a hub for multicast: IPv6 neighbour discovery and RAs reach every host
+    expect(execFileSync('ip', ['-n', `sl-${id}-sw`, '-d', 'link', 'show', 'br-lan'], { encoding: 'utf8' })).toMatch(/mcast_snooping 0/);
     expect(execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' })).toBe(before);
   });
 
