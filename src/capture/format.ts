@@ -7,6 +7,8 @@ import type { CaptureRecord } from './tcpdump-parse.js';
  */
 export function formatRecord(r: CaptureRecord, t0: number): string {
   const time = `+${(r.time - t0).toFixed(6)}`.padStart(11);
+  // With -i any (the default inside a namespace) say where the packet was seen: a router has several.
+  const where = r.interface ? ` ${`${r.interface} ${(r.direction ?? '').toLowerCase()}`.padEnd(9)}` : '';
   const flow = `${r.src} -> ${r.dst}`.padEnd(36);
   const flags = r.flags !== undefined ? `[${r.flags}]`.padEnd(6) : ''.padEnd(6);
   const nums = [
@@ -17,5 +19,5 @@ export function formatRecord(r: CaptureRecord, t0: number): string {
     .filter(Boolean)
     .join(' ');
   const tail = [r.note, r.proto !== 'tcp' && r.info ? r.info : r.info ? `(${r.info})` : ''].filter(Boolean).join('  ');
-  return `${time}  ${r.proto.padEnd(4)} ${flow} ${flags} ${r.annotation.padEnd(20)} ${nums.padEnd(36)} ${tail}`.trimEnd();
+  return `${time}${where}  ${r.proto.padEnd(4)} ${flow} ${flags} ${r.annotation.padEnd(20)} ${nums.padEnd(36)} ${tail}`.trimEnd();
 }

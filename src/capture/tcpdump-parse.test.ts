@@ -145,6 +145,8 @@ describe('HandshakeAnnotator', () => {
     expect(lines[2]).toMatch(/\[\.\]\s+ACK \(handshake done\)/);
     expect(lines[3]).toMatch(/\[P\.\]\s+DATA\s+seq 1:6 ack 1 len 5/);
     expect(lines[20]).toMatch(/udp\s+127\.0\.0\.1:37443 -> 127\.0\.0\.1:7998\s+DATAGRAM\s+len 4/);
+    const any = annotateAll(fixture('tcpdump-any-rst.txt'));
+    expect(formatRecord(any[0]!, any[0]!.time)).toMatch(/^\s*\+0\.000000 lo in\s+tcp\s+127\.0\.0\.1:38118 -> 127\.0\.0\.1:7996\s+\[S\]\s+SYN\s/);
     // Only the annotation names a segment kind: no SYN/FIN/RST words elsewhere on a line.
     for (const [i, l] of lines.entries()) {
       const words = l.match(/\b(SYN|FIN|RST)\b/g) ?? [];

@@ -178,6 +178,39 @@ describeRoot('socketlab capture (tcpdump)', () => {
       expect(recs.map((r) => r.annotation)).toEqual(expect.arrayContaining(['SYN-ACK', 'ACK (handshake done)', 'FIN', 'ACK (teardown done)']));
     });
 
+    it('a UDP datagram is one record: no handshake, no teardown', async () => {
+      const { createSocket } = await import('node:dgram');
+      await using rx = Object.assign(createSocket('udp4'), { [Symbol.asyncDispose]: async () => rx.close() });
+      rx.bind(0, '127.0.0.1');
+      await once(rx, 'listening');
+      const port = rx.address().port;
+      await using cap = startCapture({ port });
+      await cap.ready;
+      const tx = createSocket('udp4');
+      tx.send('ping', port, '127.0.0.1');
+      await once(rx, 'message');
+      const recs = await cap.waitFor((rs) => rs.length >= 1);
+      tx.close();
+      expect(recs).toHaveLength(1);
+      expect(recs[0]).toMatchObject({ proto: 'udp', annotation: 'DATAGRAM', dstPort: port, len: 4 });
+      expect(recs[0]!.flags).toBeUndefined();
+    });
+
+    it('without root it says capturing needs root and what to do instead', async () => {
+      const res = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'capture', '--port', '9', '--duration', '5'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr).toMatch(/capturing packets needs root \(CAP_NET_RAW\)/);
+      expect(res.stderr).toMatch(/sudo socketlab capture --port 9/);
+    });
+
     it('a missing interface is a clear usage error', async () => {
       const r = await runCli(['capture', '--port', '7', '--interface', 'nosuchif0', '--duration', '5']);
       expect(r.code).toBe(2);

@@ -196,6 +196,23 @@ describeRoot('netns topologies', () => {
     expect(leftovers(id).sort()).toEqual([...topo.namespaces].sort());
   });
 
+  it('a process that exits without close() still removes its topology', async () => {
+    const id = newId();
+    const modUrl = new URL('../../dist/netns/index.js', import.meta.url).href;
+    const script = `
+      const { createTopology } = await import(${JSON.stringify(modUrl)});
+      await createTopology({ id: ${JSON.stringify(id)}, hosts: [{ name: 'a' }], segments: [] });
+      console.log(require('node:child_process').execFileSync('ip', ['netns', 'list']).toString().includes('sl-${id}-a') ? 'built' : 'missing');
+      process.exit(0);
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script.replace("require('node:child_process')", "(await import('node:child_process'))")], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(out.trim()).toBe('built');
+    expect(leftovers(id)).toEqual([]);
+  });
+
   it('SIGTERM to a process holding a topology removes it', async () => {
     const id = newId();
     const modUrl = new URL('../../dist/netns/index.js', import.meta.url).href;
