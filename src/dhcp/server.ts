@@ -115,8 +115,11 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     }
     const circuit = circuitIdOf(msg.options[82]);
     log.info({ ...netEvent('dhcp.in', 'udp', peer, local, 'in'), ...fields(msg), ...(circuit ? { circuitId: circuit } : {}) }, `${messageTypeName(messageType(msg))} received`);
-    // RFC 2131 4.3: a relayed request belongs to giaddr's subnet, a direct one to our interface's.
-    const scope: Scope | undefined = msg.giaddr !== '0.0.0.0' ? opts.policy.scopeFor(msg.giaddr) : directScope;
+    // RFC 2131 4.3.1/4.3.2: a relayed request belongs to giaddr's subnet; a client that already has
+    // an address (RENEWING, INFORM: ciaddr set, maybe from beyond a router) to ciaddr's; the rest to
+    // the subnet of the interface the broadcast came in on.
+    const scope: Scope | undefined =
+      msg.giaddr !== '0.0.0.0' ? opts.policy.scopeFor(msg.giaddr) : msg.ciaddr !== '0.0.0.0' ? (opts.policy.scopeFor(msg.ciaddr) ?? directScope) : directScope;
     if (!scope) {
       log.warn({ xid: msg.xid, chaddr: msg.chaddr, giaddr: msg.giaddr }, 'no scope for this request (giaddr/interface subnet); dropped');
       return;
