@@ -43,8 +43,8 @@ export function registerCapture(program: Command): void {
       'after',
       `
 Reads tcpdump -l -n -tt and prints each segment with what it means in the life of a connection: the
-three-way handshake (SYN, SYN-ACK, ACK), data, and the teardown (FIN, ACK). Sequence numbers are
-tcpdump's: relative to the first one after the handshake.
+three-way handshake (SYN, SYN-ACK, ACK), data, and the teardown (FIN, ACK). The SYN and SYN-ACK show
+each side's real initial sequence number; after them tcpdump prints numbers relative to it (seq 1:6).
 
 Examples:
   $ sudo socketlab capture --port 7007                 watch the echo server on lo

@@ -12,7 +12,19 @@ import { requireNetnsPrivileges } from './privileges.js';
 export function registerNetns(program: Command): void {
   const netns = program
     .command('netns')
-    .description('the network namespaces socketlab builds lab topologies from (sl-<id>-<host>; needs root)');
+    .description('the network namespaces socketlab builds lab topologies from (sl-<id>-<host>; needs root)')
+    .addHelpText(
+      'after',
+      `
+A lab host is a network namespace sl-<id>-<host> with its own interfaces (eth0, eth1, ... one per
+segment), addresses, routes and ports; the segments' bridges live in sl-<id>-sw. Nothing is created
+in this machine's own network namespace.
+
+Examples:
+  $ sudo socketlab netns list                             what is there, with addresses
+  $ sudo socketlab netns exec sl-ab12-client -- ss -tan   the client host's socket table
+  $ sudo socketlab netns clean                            remove leftovers after a crash`,
+    );
 
   netns
     .command('list')

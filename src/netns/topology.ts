@@ -224,7 +224,7 @@ class TopologyImpl implements Topology {
     return (this.closing ??= (async () => {
       try {
         for (const child of this.children) child.kill('SIGTERM');
-        // Hosts first, then the switch: processes are killed before their namespace goes.
+        // Each namespace: its processes are stopped before it is deleted (all namespaces at once).
         const results = await Promise.allSettled(this.namespaces.map((ns) => deleteNamespace(ns, this.killGraceMs)));
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         for (const child of this.children) child.kill('SIGKILL');
