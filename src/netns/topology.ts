@@ -165,6 +165,8 @@ class TopologyImpl implements Topology {
   readonly hosts: Record<string, NetnsHost> = {};
   readonly namespaces: string[];
   private readonly children = new Set<ChildProcess>();
+  /** Only what this object created is removed: a clash with another process's id must not delete its namespaces. */
+  private readonly created = new Set<string>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -174,6 +176,12 @@ class TopologyImpl implements Topology {
     private readonly killGraceMs: number,
   ) {
     this.namespaces = [...hostNames.map((h) => namespaceName(id, h)), switchNamespace(id)];
+  }
+
+  /** `ip netns add NS`, remembered for close(). */
+  async addNamespace(ns: string): Promise<void> {
+    await ip(['netns', 'add', ns]);
+    this.created.add(ns);
   }
 
   addHost(name: string, interfaces: NetnsInterface[]): void {
@@ -225,7 +233,7 @@ class TopologyImpl implements Topology {
       try {
         for (const child of this.children) child.kill('SIGTERM');
         // Each namespace: its processes are stopped before it is deleted (all namespaces at once).
-        const results = await Promise.allSettled(this.namespaces.map((ns) => deleteNamespace(ns, this.killGraceMs)));
+        const results = await Promise.allSettled([...this.created].map((ns) => deleteNamespace(ns, this.killGraceMs)));
         const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         for (const child of this.children) child.kill('SIGKILL');
         this.log.debug({ id: this.id, namespaces: this.namespaces }, 'topology removed');
@@ -241,7 +249,7 @@ class TopologyImpl implements Topology {
   /** For process 'exit', where nothing asynchronous runs any more. */
   closeSync(): void {
     for (const child of this.children) child.kill('SIGKILL');
-    for (const ns of this.namespaces) deleteNamespaceSync(ns);
+    for (const ns of this.created) deleteNamespaceSync(ns);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -270,7 +278,7 @@ export async function createTopology(spec: TopologySpec, opts: TopologyOptions =
   const sysctl = (ns: string, key: string, value: string): Promise<string> =>
     ip(['netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`]);
   try {
-    await ip(['netns', 'add', sw]);
+    await topo.addNamespace(sw);
     // The switch is a pure layer-2 box: no IPv6 link-local chatter from its ports in captures, and
     // (mcast_snooping 0 below) multicast such as IPv6 neighbour discovery reaches every port, like a hub.
     await sysctl(sw, 'net.ipv6.conf.default.disable_ipv6', '1');
@@ -282,7 +290,7 @@ export async function createTopology(spec: TopologySpec, opts: TopologyOptions =
     }
     for (const h of spec.hosts) {
       const ns = namespaceName(id, h.name);
-      await ip(['netns', 'add', ns]);
+      await topo.addNamespace(ns);
       await inNs(ns, ['link', 'set', 'lo', 'up']);
       if (h.forwarding) {
         await sysctl(ns, 'net.ipv4.ip_forward', '1');
