@@ -22,3 +22,23 @@ export function onceClose(fn: () => Promise<void>, signal?: AbortSignal): Pick<L
   }
   return { close, [Symbol.asyncDispose]: close };
 }
+
+/**
+ * Starts a server or socket and resolves on 'listening', rejects on 'error'; removes both
+ * listeners either way (fastify's listenPromise), so later errors go to the caller's handlers.
+ */
+export function awaitListening(emitter: NodeJS.EventEmitter, start: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      emitter.removeListener('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      emitter.removeListener('error', onError);
+      resolve();
+    };
+    emitter.once('error', onError);
+    emitter.once('listening', onListening);
+    start();
+  });
+}

@@ -67,6 +67,12 @@ interface Opened {
   close(): Promise<void>;
 }
 
+function conversation(index: number, local: Endpoint, remote: Endpoint, message: string, echoed: boolean, reply: string, error?: string): Conversation {
+  const c: Conversation = { index, local, remote, pair: formatPair(local, remote), sent: Buffer.byteLength(message), echoed, reply };
+  if (error) c.error = error;
+  return c;
+}
+
 function tcpConversation(index: number, host: string, port: number, message: string, localPort: number | undefined, timeoutMs: number, log: Logger): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, localPort, noDelay: true });
@@ -85,9 +91,7 @@ function tcpConversation(index: number, host: string, port: number, message: str
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const conversation: Conversation = { index, local, remote, pair: formatPair(local, remote), sent: Buffer.byteLength(message), echoed, reply };
-      if (error) conversation.error = error;
-      resolve({ conversation, close });
+      resolve({ conversation: conversation(index, local, remote, message, echoed, reply, error), close });
     };
     const timer = setTimeout(() => finish(false, `no echo within ${timeoutMs} ms`), timeoutMs);
     socket.once('connect', () => {
@@ -123,9 +127,7 @@ function udpConversation(index: number, host: string, port: number, message: str
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const conversation: Conversation = { index, local, remote, pair: formatPair(local, remote), sent: Buffer.byteLength(message), echoed, reply };
-      if (error) conversation.error = error;
-      resolve({ conversation, close });
+      resolve({ conversation: conversation(index, local, remote, message, echoed, reply, error), close });
     };
     const timer = setTimeout(() => finish(false, '', `no reply within ${timeoutMs} ms (UDP has no connection: a lost datagram is simply gone)`), timeoutMs);
     socket.on('error', (err: NodeJS.ErrnoException) => {

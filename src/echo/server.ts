@@ -2,7 +2,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log.js';
-import { onceClose, type Listener, type BoundAddress } from '../listener.js';
+import { awaitListening, onceClose, type Listener, type BoundAddress } from '../listener.js';
 import { netEvent } from '../events.js';
 import { labelPort } from '../ports/registry.js';
 import { normalizeAddress, type Endpoint } from '../socket-pair.js';
@@ -153,34 +153,11 @@ function createUdp(host: string, log: Logger): dgram.Socket {
   return sock;
 }
 
-function listenTcp(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      server.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve((server.address() as net.AddressInfo).port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ host, port, exclusive: true });
-  });
+async function listenTcp(server: net.Server, host: string, port: number): Promise<number> {
+  await awaitListening(server, () => server.listen({ host, port, exclusive: true }));
+  return (server.address() as net.AddressInfo).port;
 }
 
 function bindUdp(sock: dgram.Socket, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      sock.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      sock.off('error', onError);
-      resolve();
-    };
-    sock.once('error', onError);
-    sock.once('listening', onListening);
-    sock.bind({ address: host, port, exclusive: true });
-  });
+  return awaitListening(sock, () => sock.bind({ address: host, port, exclusive: true }));
 }
