@@ -14,7 +14,7 @@ import { writeReport } from './report.js';
 import { exportDocker } from './docker.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const m = /^([a-zA-Z][a-zA-Z0-9_]*)=(.*)$/.exec(value);
+  const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
   if (!m) throw invalidArgument(`--var ${value}: expected NAME=VALUE, e.g. --var port=7007`);
   return { ...previous, [m[1]!]: m[2]! };
 }
@@ -79,6 +79,10 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     out.line(bold(`lab ${spec.name}: ${spec.title}`));
     out.line(dim(`topic: ${spec.topic}`));
     run = await LabRun.up(spec, { vars: flags.var, out });
+    if (flags.step) {
+      out.line(bold('events while the services started'));
+      await stepThrough(run, out);
+    }
     out.line('');
     const steps = await run.runSteps(async (s, i) => {
       out.line(formatStep(s, i));

@@ -15,7 +15,7 @@ export function eventLabel(r: LogRecord): string {
     case 'udp.datagram':
       return 'UDP datagram';
     case 'dns.query':
-      return `DNS ${r.direction === 'out' ? 'response' : 'query'} over ${t}${r.tc === true ? ' (TC=1, truncated)' : ''}`;
+      return `DNS query and answer over ${t}${r.tc === true ? ' (answer truncated, TC=1)' : ''}`;
     case 'dns.axfr':
       return `AXFR zone transfer over ${t}`;
     case 'dns.notify':
@@ -34,7 +34,8 @@ export function eventLabel(r: LogRecord): string {
 
 /** `qname=www.example.test qtype=A rcode=NOERROR` */
 export function eventFields(r: LogRecord): string {
-  return KEY_FIELDS.filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== '')
-    .map((k) => `${k}=${typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])}`)
+  // an unset BOOTP address field (0.0.0.0) says nothing; leave it out
+  return KEY_FIELDS.filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== '' && r[k] !== '0.0.0.0')
+    .map((k) => `${k}=${k === 'xid' && typeof r[k] === 'number' ? `0x${r[k].toString(16).padStart(8, '0')}` : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])}`)
     .join(' ');
 }

@@ -243,7 +243,8 @@ export class LabRun {
     const all: (LogRecord & { service: string; host: string })[] = [];
     for (const p of this.state.processes) {
       if (p.kind !== 'service' || !p.logFile) continue;
-      for (const r of readLogFile(p.logFile) ?? []) if (typeof r.event === 'string') all.push({ ...r, service: p.name, host: p.host });
+      // network events only: records with a direction (not "listening", start-up or errors)
+      for (const r of readLogFile(p.logFile) ?? []) if (typeof r.event === 'string' && r.from && r.to) all.push({ ...r, service: p.name, host: p.host });
     }
     return all.sort((a, b) => String(a.time ?? '').localeCompare(String(b.time ?? '')));
   }

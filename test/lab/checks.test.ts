@@ -204,3 +204,24 @@ checks:
     }
   });
 });
+
+describe("lab check against a learner's own setup (nothing started by the runner)", () => {
+  it('grades a hand-started echo server and clients, and catches a missing client', async () => {
+    const { startCli } = await import('../helpers/cli.js');
+    const log = join(work, 'own-echo.jsonl');
+    await using echo = await startCli(['--log-file', log, '--log-level', 'info', 'echo', '--port', '0'], { ready: /listening on \S+ 127\.0\.0\.1:(\d+)/, env: { SOCKETLAB_LOG_SYNC: '1' } });
+    const port = /listening on \S+ 127\.0\.0\.1:(\d+)/.exec(echo.stdout())![1]!;
+    await using clients = await startCli(['connect', `127.0.0.1:${port}`, '--count', '3', '--hold', '30'], { ready: /holding 3 connection/ });
+    void clients;
+    const args = ['lab', 'check', '02-socket-pairs', '--var', `echo.port=${port}`, '--log', `echo=${log}`, '--json'];
+    const ok = await runCli(args, { env });
+    const report = JSON.parse(ok.stdout) as ReportJson;
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(ok.code).toBe(0);
+    // the lab expects 3 clients; say 4 were required: the pairs and the log no longer add up
+    const bad = await runCli([...args, '--var', 'clients=4'], { env });
+    expect(bad.code).toBe(1);
+    const failed = (JSON.parse(bad.stdout) as ReportJson).checks.filter((c) => !c.passed).map((c) => c.kind);
+    expect(failed).toEqual(expect.arrayContaining(['established-pairs', 'log-event', 'ephemeral-source']));
+  });
+});
