@@ -68,7 +68,8 @@ Examples (inside a lab host):
       const scopes = buildScopes(o);
       const reservations = buildReservations(o.reserve ?? [], scopes);
       const file = o.leases ?? defaultLeaseFile();
-      const store = LeaseStore.open(file);
+      // SOCKETLAB_DHCP_SLOW_DISK_MS: each fsync takes that much longer (a slow disk, for labs and tests).
+      const store = LeaseStore.open(file, { syncDelayMs: Number(process.env.SOCKETLAB_DHCP_SLOW_DISK_MS ?? 0) || 0 });
       const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
       let server;
       try {

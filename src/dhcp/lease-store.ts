@@ -97,12 +97,13 @@ export class LeaseStore {
     fd: number,
     /** Leases found at start, one per address. */
     readonly initial: LeaseRecord[],
+    private readonly syncDelayMs = 0,
   ) {
     this.fd = fd;
   }
 
   /** Opens FILE: reads it, rewrites it compacted (atomically, via rename), then appends to it. */
-  static open(file: string): LeaseStore {
+  static open(file: string, opts: { syncDelayMs?: number } = {}): LeaseStore {
     const initial = readLeaseFile(file);
     try {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -114,7 +115,7 @@ export class LeaseStore {
       fs.renameSync(tmp, file);
       syncDir(path.dirname(path.resolve(file)));
       const fd = fs.openSync(file, 'a');
-      return new LeaseStore(file, fd, initial);
+      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0);
     } catch (err) {
       throw new LabError('LAB_ERR_LEASE_FILE', `cannot write lease file ${file}: ${(err as Error).message}`);
     }
@@ -147,12 +148,16 @@ export class LeaseStore {
     writeAll(this.fd, data, (err) => {
       if (err) return fail(err);
       // fdatasync: the data and the file size are durable, which is all an append needs.
-      fs.fdatasync(this.fd, (err2) => {
-        if (err2) return fail(err2);
-        this.syncs++;
-        for (const w of waiters) w.resolve();
-        this.flush();
-      });
+      const sync = (): void =>
+        fs.fdatasync(this.fd, (err2) => {
+          if (err2) return fail(err2);
+          this.syncs++;
+          for (const w of waiters) w.resolve();
+          this.flush();
+        });
+      // syncDelayMs simulates a slow disk (tests make "ACK only after fsync" observable with it).
+      if (this.syncDelayMs > 0) setTimeout(sync, this.syncDelayMs);
+      else sync();
     });
   }
 

@@ -34,8 +34,8 @@ export interface Running {
 }
 
 /** Starts a long-running process in a host and resolves once its stdout matches `ready`. */
-export function startIn(host: NetnsHost, cmd: string | null, args: string[], ready: RegExp, timeoutMs = 15_000): Promise<Running> {
-  const child = cmd === null ? host.socketlab(args, { env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'info', SOCKETLAB_LOG_SYNC: '1' } }) : host.spawn(cmd, args);
+export function startIn(host: NetnsHost, cmd: string | null, args: string[], ready: RegExp, timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = cmd === null ? host.socketlab(args, { env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'info', SOCKETLAB_LOG_SYNC: '1', ...env } }) : host.spawn(cmd, args);
   let out = '';
   let err = '';
   const exited = new Promise<void>((r) => child.on('close', () => r()));
@@ -72,8 +72,8 @@ export function startIn(host: NetnsHost, cmd: string | null, args: string[], rea
 }
 
 /** Starts `socketlab dhcp serve` in a host; waits for the ready line. */
-export function startServer(host: NetnsHost, args: string[]): Promise<Running> {
-  return startIn(host, null, ['dhcp', 'serve', ...args], /^socketlab-dhcp listening on /m);
+export function startServer(host: NetnsHost, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  return startIn(host, null, ['dhcp', 'serve', ...args], /^socketlab-dhcp listening on /m, 15_000, env);
 }
 
 /** Runs test/dhcp/probe.mjs inside a host; returns its JSON lines. */

@@ -6,6 +6,7 @@
 //   probe.mjs dora    --count N [--prefix 02:10] [--concurrency K] [--timeout MS] [--deadline MS] [--server-id IP]
 //   probe.mjs request --mac M --requested IP [--server-id IP] [--ciaddr IP] [--to IP]
 //   probe.mjs discover --mac M
+//   probe.mjs reboot  --pairs FILE   (lines "mac address": INIT-REBOOT each)
 //   probe.mjs fuzz    --count N --to IP [--seed S]
 import dgram from 'node:dgram';
 import { decode, encode, messageType, MessageType, Opt } from '../../dist/dhcp/codec.js';
@@ -88,6 +89,22 @@ if (mode === 'dora') {
         continue;
       }
       out({ mac, result: typeName(ack), address: ack.yiaddr, server: sid });
+    }
+  };
+  await Promise.all(Array.from({ length: conc }, worker));
+} else if (mode === 'reboot') {
+  // INIT-REBOOT (REQUEST with option 50, no server id) for each "mac address" line of --pairs FILE
+  const { readFileSync } = await import('node:fs');
+  const pairs = readFileSync(arg('pairs'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+  const conc = Number(arg('concurrency', '16'));
+  const deadline = Date.now() + Number(arg('deadline', '20000'));
+  let next = 0;
+  const worker = async () => {
+    while (next < pairs.length && Date.now() < deadline) {
+      const [mac, want] = pairs[next++];
+      const xid = (xidSeq = (xidSeq + 1) >>> 0);
+      const r = await exchange(base(mac, xid, MessageType.REQUEST, { [Opt.REQUESTED_IP]: want }), '255.255.255.255', [MessageType.ACK, MessageType.NAK], Number(arg('timeout', '1000')));
+      out(r ? { mac, want, result: typeName(r), address: r.yiaddr } : { mac, want, result: 'timeout' });
     }
   };
   await Promise.all(Array.from({ length: conc }, worker));
