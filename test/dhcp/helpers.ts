@@ -33,8 +33,8 @@ export interface Running {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a long-running process in a host and resolves once its stdout matches `ready`. */
-export function startIn(host: NetnsHost, cmd: string | null, args: string[], ready: RegExp, timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+/** Starts a long-running process in a host and resolves once its stdout (or stderr) matches `ready`. */
+export function startIn(host: NetnsHost, cmd: string | null, args: string[], ready: RegExp, timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}, readyOnStderr = false): Promise<Running> {
   const child = cmd === null ? host.socketlab(args, { env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'info', SOCKETLAB_LOG_SYNC: '1', ...env } }) : host.spawn(cmd, args);
   let out = '';
   let err = '';
@@ -63,7 +63,13 @@ export function startIn(host: NetnsHost, cmd: string | null, args: string[], rea
         resolve(running);
       }
     });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (readyOnStderr && ready.test(err)) {
+        clearTimeout(timer);
+        resolve(running);
+      }
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited (${code}) before ready: ${cmd ?? 'socketlab'} ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`));
