@@ -1,4 +1,5 @@
-import { writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { writeFileSync, mkdirSync, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { LabError, isLabError, invalidArgument } from '../errors.js';
@@ -7,7 +8,8 @@ import { listLabFiles, loadLabFile, resolveLab } from './loader.js';
 import { describeCheck } from './checks.js';
 import { needsRoot, type LabSpec } from './schema.js';
 import { LabRun, teardownState, type RunOutput } from './runner.js';
-import { readState } from './state.js';
+import { readState, runRoot } from './state.js';
+import { CLI_PATH, isAlive, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { stepThrough } from './step-mode.js';
 import { writeReport } from './report.js';
@@ -59,13 +61,26 @@ function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () =>
   };
   const onInt = stop(130);
   const onTerm = stop(143);
+  // a crash tears down too: nothing the lab started may outlive it
+  const onCrash = (err: unknown): void => {
+    process.stderr.write(`socketlab: lab ${name} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    stop(2)();
+  };
+  // output piped into `head` that went away: stop printing, keep running the lab
+  const onOutError = (): void => {};
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onTerm);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  process.stdout.on('error', onOutError);
   return () => {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', onTerm);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+    process.stdout.off('error', onOutError);
   };
 }
 
@@ -193,20 +208,58 @@ Examples:
     .option('--no-steps', 'only start the hosts and services')
     .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
       const spec = resolveLab(name);
+      const existing = readState(spec.name);
+      if (existing && [existing.runnerPid, ...existing.processes.map((p) => p.pid)].some((pid) => pid !== process.pid && isAlive(pid))) {
+        throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
+      }
+      // A supervisor process holds the lab (and its namespaces, which die with their creator) until `lab down`.
+      mkdirSync(runRoot(), { recursive: true });
+      const logFile = join(runRoot(), `${spec.name}.up.log`);
+      const fd = openSync(logFile, 'w');
+      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps'])];
+      const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
+      closeSync(fd);
+      child.unref();
+      let exited: number | null | undefined;
+      child.on('exit', (code) => (exited = code));
+      const until = Date.now() + 180_000;
+      let text = '';
+      for (;;) {
+        text = readFileSync(logFile, 'utf8');
+        if (/^lab \S+ is up/m.test(text)) break;
+        if (exited !== undefined || Date.now() > until) {
+          if (exited === undefined) killGroup(child.pid, 'SIGTERM');
+          process.stdout.write(text);
+          throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} did not come up${exited !== undefined ? ` (exit ${exited})` : ' within 180 s'}; see ${logFile}`);
+        }
+        await sleep(100);
+      }
+      process.stdout.write(text);
+      print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
+    });
+
+  lab
+    .command('hold', { hidden: true })
+    .description('(internal) bring a lab up and hold it until SIGTERM; what "lab up" runs in the background')
+    .argument('<name>')
+    .addOption(new Option('--var <name=value>').argParser(collectVar))
+    .option('--no-steps')
+    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+      const spec = resolveLab(name);
       const out = human(false);
       let run: LabRun | undefined;
-      const unhook = teardownOnSignal(spec.name, () => run);
+      teardownOnSignal(spec.name, () => run);
       try {
         run = await LabRun.up(spec, { vars: flags.var, out });
         if (flags.steps) await run.runSteps((s, i) => out.line(formatStep(s, i)));
       } catch (err) {
         await run?.down();
         throw err;
-      } finally {
-        unhook();
       }
-      print(`\nlab ${spec.name} is up (state in ${run.state.runDir}).`);
-      print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
+      print(`\nlab ${spec.name} is up (state in ${run.state.runDir}, held by pid ${process.pid}).`);
+      // stay alive until lab down sends SIGTERM (teardownOnSignal tears down, then exits)
+      setInterval(() => {}, 1 << 30);
+      await new Promise<void>(() => {});
     });
 
   lab
@@ -239,6 +292,13 @@ Examples:
         print(`lab ${spec.name} is not up (no state in its run directory); nothing to stop`);
         return;
       }
+      if (state.runnerPid !== process.pid && isAlive(state.runnerPid)) {
+        // the runner (lab up's supervisor, or a lab run in another terminal) tears down itself
+        killGroup(state.runnerPid, 'SIGTERM');
+        const until = Date.now() + 30_000;
+        while (isAlive(state.runnerPid) && Date.now() < until) await sleep(100);
+      }
+      // whatever is left (a crashed runner): processes from the state file, then the namespaces
       await teardownState(state);
       print(`lab ${spec.name} is down (${state.processes.length} processes stopped${state.topologyId ? `, namespaces sl-${state.topologyId}-* removed` : ''})`);
     });

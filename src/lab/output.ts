@@ -35,9 +35,14 @@ export function formatChecks(checks: CheckResult[]): string {
   return lines.join('\n');
 }
 
-/** A step as the learner reads it: the command, its output, what to look for. */
-export function formatStep(s: StepResult, i: number): string {
-  const lines = [bold(`step ${i + 1}: ${s.name}`) + dim(` (on ${s.host})`), `  $ ${s.command}${s.background ? dim('   [keeps running]') : ''}`];
+/** Printed before a step runs, so a long step is never silent. */
+export function stepHeader(name: string, host: string, command: string, i: number, background: boolean): string {
+  return `${bold(`step ${i + 1}: ${name}`)}${dim(` (on ${host})`)}\n  $ ${command}${background ? dim('   [keeps running]') : ''}`;
+}
+
+/** A finished step as the learner reads it: its output, and what to look for. */
+export function formatStep(s: StepResult, _i: number): string {
+  const lines: string[] = [];
   const body = s.stdout.trimEnd();
   if (body) lines.push(...body.split('\n').slice(0, 60).map((l) => `  | ${l}`));
   if (!s.ok) {
@@ -46,7 +51,7 @@ export function formatStep(s: StepResult, i: number): string {
     if (err) lines.push(...err.split('\n').slice(-5).map((l) => `  ! ${l}`));
   }
   if (s.show) lines.push(`  ${yellow('look for:')} ${s.show}`);
-  return lines.join('\n');
+  return lines.join('\n').replace(/\n*$/, '');
 }
 
 const xmlEscape = (s: string): string =>

@@ -10,6 +10,7 @@ import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './sche
 import { fill, type TemplateScope } from './template.js';
 import { CLI_PATH, execArgv, foreground, inHost, killGroup, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
 import { freshRunDir, readState, removeState, writeState, type RunProcess, type RunState } from './state.js';
+import { stepHeader } from './output.js';
 import { readLogFile, runCheck, type CheckContext, type CheckResult, type LogRecord } from './checks.js';
 
 /** The contract every service honours once it is ready (see the preamble). */
@@ -201,6 +202,7 @@ export class LabRun {
   /** Runs the lab's steps in order; background steps keep running until teardown. */
   async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void): Promise<StepResult[]> {
     for (const [i, step] of this.spec.steps.entries()) {
+      this.out.line(stepHeader(step.name, step.host, fill(step.run, this.scope, `steps[${i}].run`), i, step.background === true));
       const r = await this.runStep(step, i);
       this.steps.push(r);
       await onStep?.(r, i);
