@@ -5,7 +5,7 @@
 // socketlab logs every query at its default level (info) to a log file, as it would in a lab.
 // Everything runs on 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ const argOf = (flag, def) => {
   const i = args.indexOf(flag);
   return i >= 0 ? Number(args[i + 1]) : def;
 };
-const seconds = argOf('--seconds', 8);
+const seconds = argOf('--seconds', 5);
+const rounds = argOf('--rounds', 3);
 const workers = argOf('--workers', 0);
 
 for (const tool of ['dnsperf', 'dnsmasq']) {
@@ -119,7 +120,7 @@ function stop(child) {
 }
 
 function dnsperf(port, mode) {
-  const r = spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-m', mode, '-d', queryFile, '-l', String(seconds), '-c', mode === 'tcp' ? '20' : '4', '-q', '200', '-t', '2'], {
+  const r = spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-m', mode, '-d', queryFile, '-l', String(seconds), '-c', mode === 'tcp' ? '8' : '4', '-q', '200', '-t', '2'], {
     encoding: 'utf8',
     timeout: (seconds + 20) * 1000,
   });
@@ -146,18 +147,42 @@ let dm;
 try {
   sl = await startSocketlab(base);
   dm = await startDnsmasq(base + 1);
+  // Alternate the two servers, several rounds, and compare medians: the machine is shared, and
+  // load that comes and goes should hit both sides alike.
+  const median = (runs) => {
+    const sorted = [...runs].sort((x, y) => x.qps - y.qps);
+    return { ...sorted[Math.floor(sorted.length / 2)], runs: runs.map((r) => Math.round(r.qps)), completedAllRuns: runs.reduce((n, r) => n + (r.completed || 0), 0) };
+  };
   for (const mode of ['udp', 'tcp']) {
-    const a = dnsperf(base, mode);
-    const b = dnsperf(base + 1, mode);
-    results.push({ mode, socketlab: a, dnsmasq: b, ratio: a.qps / b.qps });
+    const a = [];
+    const b = [];
+    for (let i = 0; i < rounds; i++) {
+      a.push(dnsperf(base, mode));
+      b.push(dnsperf(base + 1, mode));
+    }
+    const sa = median(a);
+    const sb = median(b);
+    results.push({ mode, socketlab: sa, dnsmasq: sb, ratio: sa.qps / sb.qps });
   }
 } finally {
   if (sl) await stop(sl.child);
   if (dm) await stop(dm.child);
 }
+// Count the query records socketlab wrote (streamed: the file can be gigabytes).
 let logLines = 0;
 try {
-  logLines = readFileSync(sl.logFile, 'utf8').split('\n').filter((l) => l.includes('"dns.query"')).length;
+  const fd = openSync(sl.logFile, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const needle = Buffer.from('"event":"dns.query"');
+  let carry = Buffer.alloc(0);
+  for (;;) {
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    const buf = Buffer.concat([carry, chunk.subarray(0, n)]);
+    for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) logLines++;
+    carry = Buffer.from(buf.subarray(Math.max(0, buf.length - needle.length + 1)));
+  }
+  closeSync(fd);
 } catch {
   // no log written
 }
@@ -167,21 +192,24 @@ const report = {
   benchmark: 'dns',
   date: new Date().toISOString(),
   seconds,
+  rounds,
   workers,
   queries,
   logging: 'info level, one record per query, to --log-file',
   queryLogRecords: logLines,
+  // every completed query should have its record (plus the few dnsperf gave up on)
+  queriesCompletedBySocketlab: results.reduce((n, r) => n + r.socketlab.completedAllRuns, 0),
   results,
 };
 mkdirSync(join(root, 'results'), { recursive: true });
 writeFileSync(join(root, 'results/bench-dns.json'), JSON.stringify(report, null, 2) + '\n');
 
 const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-console.log(`dnsperf, ${seconds} s per run, 127.0.0.1 (query log records written by socketlab: ${logLines.toLocaleString('en-US')})`);
-console.log('transport  socketlab qps  dnsmasq qps  ratio   socketlab lost  dnsmasq lost');
+console.log(`dnsperf, median of ${rounds} alternating runs of ${seconds} s, 127.0.0.1; socketlab logged ${logLines.toLocaleString('en-US')} query records for ${report.queriesCompletedBySocketlab.toLocaleString('en-US')} completed queries`);
+console.log('transport  socketlab qps  dnsmasq qps  ratio   socketlab lost  dnsmasq lost   runs (socketlab | dnsmasq)');
 for (const r of results) {
   console.log(
-    `${r.mode.padEnd(9)}  ${fmt(r.socketlab.qps).padStart(13)}  ${fmt(r.dnsmasq.qps).padStart(11)}  ${(Number.isFinite(r.ratio) ? r.ratio.toFixed(2) + 'x' : 'n/a').padStart(5)}   ${fmt(r.socketlab.lost).padStart(14)}  ${fmt(r.dnsmasq.lost).padStart(12)}`,
+    `${r.mode.padEnd(9)}  ${fmt(r.socketlab.qps).padStart(13)}  ${fmt(r.dnsmasq.qps).padStart(11)}  ${(Number.isFinite(r.ratio) ? r.ratio.toFixed(2) + 'x' : 'n/a').padStart(5)}   ${fmt(r.socketlab.lost).padStart(14)}  ${fmt(r.dnsmasq.lost).padStart(12)}   ${r.socketlab.runs.join(' ')} | ${r.dnsmasq.runs.join(' ')}`,
   );
   for (const [who, x] of [['socketlab', r.socketlab], ['dnsmasq', r.dnsmasq]]) if (x.raw) console.log(`${who} ${r.mode} dnsperf output:\n${x.raw}`);
 }

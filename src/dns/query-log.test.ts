@@ -26,6 +26,7 @@ describe('query log record', () => {
     const meta = { qname: 'we"ird.example.com', qtype: 'A', rcode: 'NOERROR', tc: false };
     ql('udp', '127.0.0.1', 40000, meta, 60);
     ql('tcp', '::1', 40001, { ...meta, tc: true }, 61);
+    ql.flush();
     log.info({ ...netEvent('dns.query', 'udp', { address: '127.0.0.1', port: 40000 }, server), qname: meta.qname, qtype: 'A', rcode: 'NOERROR', size: 60, tc: false }, 'dns query');
     log.info({ ...netEvent('dns.query', 'tcp', { address: '::1', port: 40001 }, server), qname: meta.qname, qtype: 'A', rcode: 'NOERROR', size: 61, tc: true }, 'dns query');
     await new Promise((r) => setImmediate(r));

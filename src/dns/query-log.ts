@@ -4,7 +4,7 @@
  * (server side, qname/qtype/rcode of a cached answer) are serialised once, and each query only
  * adds time, client endpoint and size. The line is byte-for-byte what
  *   log.info({ ...netEvent('dns.query', transport, client, server), qname, qtype, rcode, size, tc }, 'dns query')
- * writes (a unit test checks that), written to the same pino destination.
+ * writes (a unit test checks that), written to the same pino destination in batches.
  */
 import { pino, type Logger } from 'pino';
 import { netEvent } from '../events.js';
@@ -24,10 +24,28 @@ export interface QueryLog {
   (transport: 'udp' | 'tcp', clientAddress: string, clientPort: number, meta: QueryMeta, size: number): void;
   /** True when records are pre-serialised (a plain pino logger); false: log.info() each time. */
   fast: boolean;
+  /** Hands batched records to the destination now (also runs every 200 ms and on exit). */
+  flush(): void;
+}
+
+/** Records are batched up to this many characters before one write to the pino destination. */
+const BATCH = 64 * 1024;
+const pendingFlushers = new Set<() => void>();
+let exitHooked = false;
+function flushAtExit(fn: () => void): void {
+  pendingFlushers.add(fn);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const f of pendingFlushers) f();
+  });
 }
 
 interface PinoInternals {
   write?: (s: string) => unknown;
+  flushSync?: () => void;
+  /** SonicBoom in sync mode (SOCKETLAB_LOG_SYNC=1): readers expect each record at once. */
+  sync?: boolean;
 }
 
 /** Returns a function logging one `dns.query` record per call. */
@@ -55,7 +73,7 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
       if (!log.isLevelEnabled('info')) return;
       log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size, tc: meta.tc }, 'dns query');
-    }, { fast: false });
+    }, { fast: false, flush: () => {} });
   }
   const heads = {
     udp: `,"event":"dns.query","transport":"udp","from":"`,
@@ -65,6 +83,26 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const pairTail = ` <-> ${s}"`;
   let lastMs = 0;
   let lastTime = '';
+  // One write per ~64 KiB instead of one per record: the destination's own buffering still runs
+  // a write per 4 KiB, and each of those is a thread-pool round trip.
+  let pending = '';
+  const live = stream!.sync === true;
+  const flush = (): void => {
+    if (pending === '') return;
+    const p = pending;
+    pending = '';
+    stream!.write!(p);
+  };
+  const timer = setInterval(flush, 200);
+  timer.unref();
+  flushAtExit(() => {
+    flush();
+    try {
+      stream!.flushSync?.();
+    } catch {
+      // destination not open or already closed: nothing more can be written
+    }
+  });
   return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
     if (!log.isLevelEnabled('info')) return;
     const now = Date.now();
@@ -74,6 +112,7 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     }
     const frag = (meta.fragment ??= `,"qname":${JSON.stringify(meta.qname)},"qtype":${JSON.stringify(meta.qtype)},"rcode":${JSON.stringify(meta.rcode)}`);
     const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    stream!.write!(`{"level":30${lastTime}${chindings}${heads[transport]}${c}${toServer}${c}${pairTail}${frag},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`);
-  }, { fast: true });
+    pending += `{"level":30${lastTime}${chindings}${heads[transport]}${c}${toServer}${c}${pairTail}${frag},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`;
+    if (live || pending.length >= BATCH) flush();
+  }, { fast: true, flush });
 }
