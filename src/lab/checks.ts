@@ -94,15 +94,20 @@ export function clientPort(rec: LogRecord): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Segment kinds a capture line shows, from socketlab capture's words or tcpdump's flags. */
+/** A segment's kind from tcpdump's flag letters (`S`, `S.`, `.`, `P.`, `F.`, `R`). */
+export function flagsKind(flags: string): string | undefined {
+  if (flags === 'none' || flags === '') return undefined;
+  if (flags.includes('R')) return 'RST';
+  if (flags.includes('S')) return flags.includes('.') ? 'SYN-ACK' : 'SYN';
+  if (flags.includes('F')) return 'FIN';
+  if (flags.includes('P')) return 'DATA';
+  return 'ACK';
+}
+
+/** Segment kinds a capture line shows: tcpdump's `Flags [S.]`, socketlab capture's `[S.]`, or words. */
 export function segmentKind(line: string): string | undefined {
-  const flags = /Flags \[([^\]]*)\]/.exec(line)?.[1];
-  if (flags !== undefined) {
-    if (flags.includes('R')) return 'RST';
-    if (flags.includes('S')) return flags.includes('.') ? 'SYN-ACK' : 'SYN';
-    if (flags.includes('F')) return 'FIN';
-    return 'ACK';
-  }
+  const flags = /(?:Flags )?\[([SFPRUEW.]+|none)\]/.exec(line)?.[1];
+  if (flags !== undefined) return flagsKind(flags);
   if (/\bRST\b/.test(line)) return 'RST';
   if (/\bSYN[-/ ]?ACK\b/.test(line)) return 'SYN-ACK';
   if (/\bSYN\b/.test(line)) return 'SYN';
@@ -237,9 +242,11 @@ async function evaluate(c: CheckSpec, ctx: CheckContext, host: string): Promise<
       return { passed: problems.length === 0, detail: problems.length ? `${problems.join('; ')}${tail ? ` — output: ${tail}` : ''}` : `exit ${r.code}${tail ? `: ${tail.slice(0, 200)}` : ''}` };
     }
     case 'capture': {
+      // the capture's own event records (tcp.segment with tcpdump's flags), else its printed lines
+      const recs = ctx.logRecords(c.service)?.filter((r) => r.event === 'tcp.segment' && typeof r.flags === 'string');
       const out = ctx.serviceOutput(c.service);
-      if (out === undefined) return { passed: false, detail: `no output from capture service ${c.service}` };
-      const kinds = out.split('\n').map(segmentKind).filter((k): k is string => k !== undefined);
+      if (!recs?.length && out === undefined) return { passed: false, detail: `no output from capture service ${c.service}` };
+      const kinds = (recs?.length ? recs.map((r) => flagsKind(String(r.flags))) : (out ?? '').split('\n').map(segmentKind)).filter((k): k is string => k !== undefined);
       const want = c.handshake ? ['SYN', 'SYN-ACK', 'ACK'] : (c.sequence ?? []).map((x) => x.toUpperCase());
       let i = 0;
       for (const k of kinds) if (i < want.length && k === want[i]) i++;

@@ -1,7 +1,7 @@
 import type { LogRecord } from './checks.js';
 
 /** Protocol fields worth showing next to an event, in the order a learner reads them. */
-export const KEY_FIELDS = ['type', 'qname', 'qtype', 'rcode', 'tc', 'size', 'xid', 'chaddr', 'ciaddr', 'yiaddr', 'giaddr', 'bytes', 'state', 'serial', 'records'] as const;
+export const KEY_FIELDS = ['flags', 'seq', 'ack', 'len', 'type', 'qname', 'qtype', 'rcode', 'tc', 'size', 'xid', 'chaddr', 'ciaddr', 'yiaddr', 'giaddr', 'bytes', 'state', 'serial', 'records'] as const;
 
 /** The kind of packet an event record stands for, as Packet Tracer's simulation mode would name it. */
 export function eventLabel(r: LogRecord): string {
@@ -12,6 +12,11 @@ export function eventLabel(r: LogRecord): string {
       return 'TCP connect (SYN, SYN-ACK, ACK)';
     case 'tcp.close':
       return 'TCP close (FIN)';
+    case 'tcp.segment': {
+      const f = String(r.flags ?? '');
+      const kind = f.includes('R') ? 'RST' : f.includes('S') ? (f.includes('.') ? 'SYN-ACK' : 'SYN') : f.includes('F') ? 'FIN' : f.includes('P') ? 'DATA' : 'ACK';
+      return `TCP ${kind}${typeof r.annotation === 'string' && r.annotation ? ` (${r.annotation})` : ''}`;
+    }
     case 'udp.datagram':
       return 'UDP datagram';
     case 'dns.query':

@@ -20,7 +20,7 @@ export async function stepThrough(run: LabRun, out: RunOutput, input: NodeJS.Rea
   }
   mark.events = events.length;
   // a capture service's own lines: each TCP segment the kernel really sent
-  for (const p of run.state.processes.filter((x) => x.kind === 'service' && /^capture/.test(x.name))) {
+  for (const p of run.state.processes.filter((x) => x.kind === 'service' && /^capture/.test(x.name) && !x.logFile)) {
     const text = run.context().serviceOutput(p.name) ?? '';
     const all = text.split('\n').filter((l) => segmentKind(l) !== undefined);
     for (const l of all.slice(mark.capture.get(p.name) ?? 0)) lines.push(`${cyan(segmentKind(l)!)}  ${l.trim()}  ${dim(`[${p.name}]`)}`);

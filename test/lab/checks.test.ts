@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { CLI, runCli } from '../helpers/cli.js';
+import { describeRoot } from '../helpers/root.js';
 
 /**
  * Each check kind is shown to fail on a deliberately broken setup (and to pass on a right one),
@@ -223,5 +224,38 @@ describe("lab check against a learner's own setup (nothing started by the runner
     expect(bad.code).toBe(1);
     const failed = (JSON.parse(bad.stdout) as ReportJson).checks.filter((c) => !c.passed).map((c) => c.kind);
     expect(failed).toEqual(expect.arrayContaining(['established-pairs', 'log-event', 'ephemeral-source']));
+  });
+});
+
+describeRoot('capture check (tcpdump, root)', () => {
+  it('fails when no handshake was captured, or the order is wrong', async () => {
+    const f = labFile(`root: true
+services:
+  - { name: echo, run: "echo --port 0 --tcp" }
+  - { name: capture, run: "capture --port \${echo.port} --interface lo" }
+steps:
+  - { name: udp only, run: "socketlab ports 80" }
+checks:
+  - { kind: capture, service: capture, handshake: true, hint: no-traffic }
+`);
+    const quiet = await runLab(f);
+    expect(quiet.code).toBe(1);
+    expect(quiet.report.checks[0]).toMatchObject({ passed: false, detail: 'segments seen: none; missing SYN, SYN-ACK, ACK' });
+
+    const g = labFile(`root: true
+services:
+  - { name: echo, run: "echo --port 0 --tcp" }
+  - { name: capture, run: "capture --port \${echo.port} --interface lo" }
+steps:
+  - { name: one conversation, run: "socketlab connect 127.0.0.1:\${echo.port}", wait: 1 }
+checks:
+  - { kind: capture, service: capture, handshake: true, hint: ok }
+  - { kind: capture, service: capture, sequence: [FIN, SYN], hint: wrong-order }
+  - { kind: capture, service: capture, sequence: [SYN, RST], hint: no-reset }
+`);
+    const run = await runLab(g);
+    expect(run.code).toBe(1);
+    expect(run.report.checks.map((c) => [c.hint, c.passed])).toEqual([['ok', true], ['wrong-order', false], ['no-reset', false]]);
+    expect(run.report.checks[2]!.detail).toMatch(/^segments seen: SYN SYN-ACK ACK .*; missing RST$/);
   });
 });
