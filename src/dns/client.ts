@@ -240,3 +240,158 @@ export async function axfr(origin: string, server: Endpoint, timeoutMs = 10_000,
   );
   return { records: records.slice(0, -1), local, messages, size };
 }
+
+/**
+ * One TCP connection to a server, reused for many exchanges (RFC 7766 6.2.1) until the server
+ * closes it. A secondary keeps one to its primary, so the server-to-server connection is there to
+ * see in `netstat` / `ss` while clients query over UDP.
+ */
+export class TcpSession {
+  private sock: net.Socket | undefined;
+  private deframer = new Deframer();
+  private waiters = new Map<number, { onMessage: (res: Message, size: number) => boolean; done: (err?: Error) => void; touch: () => void }>();
+  /** Local end of the current connection (the ephemeral port). */
+  local: Endpoint | undefined;
+
+  constructor(
+    readonly server: Endpoint,
+    private readonly onOpen?: (local: Endpoint) => void,
+  ) {}
+
+  /** Is a connection open right now? */
+  get open(): boolean {
+    return this.sock !== undefined && !this.sock.destroyed;
+  }
+
+  private connect(timeoutMs: number): Promise<net.Socket> {
+    if (this.sock && !this.sock.destroyed && !this.sock.connecting) return Promise.resolve(this.sock);
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host: this.server.address, port: this.server.port });
+      const deframer = new Deframer();
+      this.deframer = deframer;
+      const t = setTimeout(() => {
+        sock.destroy();
+        reject(timeoutError(this.server, 'tcp', timeoutMs));
+      }, timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(t);
+        this.sock = sock;
+        this.local = { address: normalizeAddress(sock.localAddress ?? '?'), port: sock.localPort ?? 0 };
+        this.onOpen?.(this.local);
+        resolve(sock);
+      });
+      sock.on('data', (chunk: Buffer) => {
+        deframer.push(chunk);
+        let m: Buffer | null;
+        while ((m = deframer.next())) {
+          let res: Message;
+          try {
+            res = decode(Buffer.from(m));
+          } catch {
+            continue;
+          }
+          const w = this.waiters.get(res.id);
+          if (!w || !res.flags.qr) continue;
+          w.touch();
+          let finished: boolean;
+          try {
+            finished = w.onMessage(res, m.length);
+          } catch (err) {
+            this.waiters.delete(res.id);
+            w.done(err as Error);
+            continue;
+          }
+          if (finished) {
+            this.waiters.delete(res.id);
+            w.done();
+          }
+        }
+      });
+      const fail = (why: string): void => {
+        clearTimeout(t);
+        if (this.sock === sock) this.sock = undefined;
+        const err = new LabError('LAB_ERR_CONNECT', `tcp to ${formatEndpoint(this.server)}: ${why}`, { server: formatEndpoint(this.server) });
+        reject(err);
+        for (const [id, w] of this.waiters) {
+          this.waiters.delete(id);
+          w.done(err);
+        }
+      };
+      sock.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ECONNREFUSED' ? 'connection refused: nothing listens on that TCP port' : err.message));
+      sock.on('close', () => fail('the server closed the connection'));
+    });
+  }
+
+  /** Sends `query` and feeds each answer with its ID to `onMessage` until it returns true. */
+  async request(query: Message, onMessage: (res: Message, size: number) => boolean, timeoutMs: number): Promise<void> {
+    const sock = await this.connect(timeoutMs);
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout;
+      const touch = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          this.waiters.delete(query.id);
+          sock.destroy(); // the stream's state is unknown now
+          reject(timeoutError(this.server, 'tcp', timeoutMs));
+        }, timeoutMs);
+      };
+      touch();
+      this.waiters.set(query.id, {
+        onMessage,
+        touch,
+        done: (err) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        },
+      });
+      sock.write(frame(encode(query)));
+    });
+  }
+
+  close(): void {
+    this.sock?.destroy();
+    this.sock = undefined;
+  }
+}
+
+/** AXFR over a session: collects SOA, records, SOA (RFC 5936 2.2). */
+export async function sessionAxfr(session: TcpSession, origin: string, timeoutMs = 10_000): Promise<TransferResult> {
+  const q = buildQuery(origin, TYPES.AXFR);
+  const records: ResourceRecord[] = [];
+  let messages = 0;
+  let size = 0;
+  await session.request(
+    q,
+    (res, n) => {
+      messages++;
+      size += n;
+      if (res.flags.rcode !== 0) throw new LabError('LAB_ERR_DNS', `zone transfer of ${origin || '.'} from ${formatEndpoint(session.server)} answered ${rcodeName(res.flags.rcode)}`, { rcode: rcodeName(res.flags.rcode) });
+      for (const rr of res.answers) {
+        if (records.length === 0 && rr.type !== TYPES.SOA) throw new LabError('LAB_ERR_DNS', `zone transfer from ${formatEndpoint(session.server)} did not start with a SOA record`);
+        records.push(rr);
+        if (records.length > 1 && rr.type === TYPES.SOA) return true;
+      }
+      if (records.length > 1_000_000) throw new LabError('LAB_ERR_DNS', 'zone transfer exceeds 1,000,000 records; giving up');
+      return false;
+    },
+    timeoutMs,
+  );
+  return { records: records.slice(0, -1), local: session.local!, messages, size };
+}
+
+/** One query over a session. */
+export async function sessionQuery(session: TcpSession, name: string, type: number, timeoutMs = 2000): Promise<ExchangeResult> {
+  const q = buildQuery(name, type, { edns: 1232 });
+  let result: ExchangeResult | undefined;
+  await session.request(
+    q,
+    (res, size) => {
+      if (!matches(q, res)) return false;
+      result = { response: res, transport: 'tcp', local: session.local!, server: session.server, size };
+      return true;
+    },
+    timeoutMs,
+  );
+  return result!;
+}

@@ -8,7 +8,8 @@ import { netEvent } from '../events.js';
 import { silentLogger, type Logger } from '../log.js';
 import { formatEndpoint, normalizeAddress, type Endpoint } from '../socket-pair.js';
 import { canonicalName, emptyFlags, OPCODES, RCODES, TYPES, type Message, type SoaData } from './codec.js';
-import { axfr, query } from './client.js';
+import { LabError } from '../errors.js';
+import { sessionAxfr, sessionQuery, TcpSession } from './client.js';
 import { buildZone, serialGreater, type Zone } from './zone.js';
 
 export interface SecondaryOptions {
@@ -58,16 +59,33 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
     timer = setTimeout(() => void check('refresh'), Math.max(1, seconds) * 1000);
   };
 
+  // One TCP connection to the primary, reused for SOA checks and transfers until the primary
+  // closes it (its idle timeout): the server-to-server connection a learner finds in netstat.
+  const session = new TcpSession(opts.primary, (local) =>
+    log.info({ ...netEvent('tcp.connect', 'tcp', local, opts.primary), zone: origin || '.' }, 'connected to primary'),
+  );
+  /** Runs `fn` on the session; a connection the primary closed meanwhile is reopened once. */
+  const onSession = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const reused = session.open;
+    try {
+      return await fn();
+    } catch (err) {
+      if (!reused || !(err instanceof LabError) || err.code !== 'LAB_ERR_CONNECT') throw err;
+      session.close();
+      return fn();
+    }
+  };
+
   const transfer = async (reason: string): Promise<void> => {
-    let local: Endpoint | undefined;
-    const t = await axfr(origin, opts.primary, Math.max(timeoutMs, 10_000), (l) => (local = l));
+    const t = await onSession(() => sessionAxfr(session, origin, Math.max(timeoutMs, 10_000)));
+    const local = t.local;
     const z = buildZone(origin, t.records, `axfr from ${primaryText}`);
     const old = zone?.soa.data.serial;
     zone = z;
     lastOk = now();
     opts.onZone(z);
     log.info(
-      { ...netEvent('dns.axfr', 'tcp', local ?? t.local, opts.primary, 'out'), zone: origin || '.', serial: z.soa.data.serial, previousSerial: old ?? null, records: t.records.length, messages: t.messages, size: t.size, reason, rcode: 'NOERROR' },
+      { ...netEvent('dns.axfr', 'tcp', local, opts.primary, 'out'), zone: origin || '.', serial: z.soa.data.serial, previousSerial: old ?? null, records: t.records.length, messages: t.messages, size: t.size, reason, rcode: 'NOERROR' },
       'zone transferred from primary',
     );
   };
@@ -77,7 +95,7 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
       if (!zone) {
         await transfer(reason);
       } else {
-        const r = await query(origin, TYPES.SOA, { server: opts.primary, timeoutMs, retries: 1, edns: 1232 });
+        const r = await onSession(() => sessionQuery(session, origin, TYPES.SOA, timeoutMs));
         const remote = r.response.answers.find((a) => a.type === TYPES.SOA)?.data as SoaData | undefined;
         if (!remote) throw new Error(`primary ${primaryText} answered the SOA query without a SOA (rcode ${r.response.flags.rcode})`);
         const local = zone.soa.data.serial;
@@ -141,6 +159,7 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
     close() {
       closed = true;
       clearTimeout(timer);
+      session.close();
     },
   };
 }

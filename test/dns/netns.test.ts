@@ -54,6 +54,9 @@ describeRoot('dns on port 53 inside lab namespaces', () => describeWithTools('wi
       const secondary = topo.hosts.ns2!.socketlab(['--log-file', slog, 'dns', 'serve', '--host', '10.0.0.54', '--port', '53', '--secondary', '10.0.0.53:53', '--zone-name', 'example.com.']);
       try {
         expect(await ready(secondary, 'secondary')).toMatch(/secondary for example\.com\. serial 2026112101/);
+        // the server-to-server connection: secondary's ephemeral port <-> primary:53, still open
+        const ss = await topo.hosts.ns2!.exec('ss', ['-tnH', 'state', 'established']);
+        expect(ss.stdout).toMatch(/10\.0\.0\.54:\d+\s+10\.0\.0\.53:53\b/);
         const client = topo.hosts.client!;
         const a = await client.exec('dig', ['@10.0.0.53', '+tries=1', '+time=2', 'www.example.com', 'A']);
         expect(a.stdout).toMatch(/^www\.example\.com\.\s+3600\s+IN\s+A\s+192\.0\.2\.80$/m);

@@ -95,6 +95,14 @@ describeWithTools('dns primary + secondary (two processes)', { dig: 'bind9-dnsut
     edit(zone, 2026112109, '192.0.2.89');
     await eventually(async () => (await serialOf(secondary.port)) === 2026112109, 'secondary picks up serial 2026112109 by refresh');
     expect(await dig(secondary.port, ['+short', 'www.example.com'])).toBe('192.0.2.89\n');
+    await secondary.stop();
+    await primary.stop();
+    // SOA checks and both transfers went over one reused TCP connection (RFC 7766 6.2.1)
+    const accepted = primary.records().filter((r) => r.event === 'tcp.accept');
+    expect(accepted).toHaveLength(1);
+    const checks = secondary.records().filter((r) => r.msg === 'primary serial checked');
+    expect(checks.length).toBeGreaterThanOrEqual(1);
+    expect(new Set([...checks, ...secondary.records().filter((r) => r.event === 'dns.axfr')].map((r) => r.pair))).toEqual(new Set([accepted[0]!.pair]));
   });
 
   it('a secondary refused by its primary starts, says why, and answers nothing it does not hold', async () => {
