@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench -- dns [--seconds N] [--workers N]
+// npm run bench -- dns [--seconds N] [--rounds N]
 // dnsperf (Debian package) against `socketlab dns serve` and against dnsmasq serving the same
 // records (authoritative data only, no upstream: --no-resolv), over UDP and TCP, in the same run.
 // socketlab logs every query at its default level (info) to a log file, as it would in a lab.
@@ -20,7 +20,6 @@ const argOf = (flag, def) => {
 };
 const seconds = argOf('--seconds', 5);
 const rounds = argOf('--rounds', 3);
-const workers = argOf('--workers', 0);
 
 for (const tool of ['dnsperf', 'dnsmasq']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -92,8 +91,7 @@ function waitFor(child, re, what) {
 
 async function startSocketlab(port) {
   const logFile = join(dir, `socketlab-${port}.log`);
-  const extra = workers > 0 ? ['--workers', String(workers)] : [];
-  const child = spawn(process.execPath, [cli, '--log-file', logFile, 'dns', 'serve', '--zone', zoneFile, '--port', String(port), ...extra], {
+  const child = spawn(process.execPath, [cli, '--log-file', logFile, 'dns', 'serve', '--zone', zoneFile, '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'info' },
   });
@@ -193,7 +191,6 @@ const report = {
   date: new Date().toISOString(),
   seconds,
   rounds,
-  workers,
   queries,
   logging: 'info level, one record per query, to --log-file',
   queryLogRecords: logLines,

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { watchFile, unwatchFile } from 'node:fs';
+import { isIP } from 'node:net';
 import { argParser, collect, commandLogger } from '../cli-context.js';
 import { invalidArgument, LabError } from '../errors.js';
 import { parsePort } from '../ports/registry.js';
@@ -69,6 +70,8 @@ export function registerDns(program: Command): void {
 Default address: 127.0.0.1:${DEFAULT_DNS_PORT} (udp and tcp). Port 53 is a well-known port: binding it needs root,
 so the localhost default is ${DEFAULT_DNS_PORT}; inside a lab namespace run --host 10.0.0.53 --port 53.
 Reloads zone files on SIGHUP and when a file changes; a broken edit is logged and the old zone kept.
+A secondary keeps one TCP connection to its primary for SOA checks and transfers; the primary closes
+it after --tcp-idle seconds (give the primary --tcp-idle 600 to watch it in ss -tn / netstat -tn).
 
 Examples:
   $ socketlab dns serve --zone examples/zones/example.zone
@@ -108,6 +111,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   if (opts.secondary && !opts.zoneName) throw invalidArgument('--secondary needs --zone-name ORIGIN (the zone to pull, e.g. example.com.)');
   if (!opts.secondary && (opts.zoneName || opts.refresh)) throw invalidArgument('--zone-name and --refresh only apply with --secondary PRIMARY:PORT');
   if (!opts.secondary && files.length === 0) throw invalidArgument('dns serve needs --zone FILE (or --secondary PRIMARY:PORT --zone-name ORIGIN)');
+  if (!isIP(opts.host)) throw invalidArgument(`--host "${opts.host}" must be an IP address (like 127.0.0.1 or 10.0.0.53): the server binds exactly that address`);
 
   // Load every zone before binding anything: a broken file stops the start with file:line.
   const zonesByFile = new Map<string, Zone>();

@@ -95,6 +95,7 @@ describe('socketlab dns: bad input says what and where', () => {
     [['dns', 'serve', '--zone', 'x', '--allow-transfer', '10.0.0.0/33'], 2, /prefix "\/33" in "10\.0\.0\.0\/33" must be 0-32/],
     [['dns', 'serve', '--zone', 'x', '--notify', 'localhost'], 2, /--notify: "localhost" needs an IP address/],
     [['dns', 'serve', '--zone', 'x', '--port', '70000'], 2, /out of range/],
+    [['dns', 'serve', '--zone', EXAMPLE_ZONE, '--host', 'localhost'], 2, /--host "localhost" must be an IP address/],
     [['dns', 'serve', '--zone', '/nonexistent.zone'], 1, /^socketlab: \/nonexistent\.zone: cannot read zone file: ENOENT/],
   ])('%j -> exit %i', async (args, code, message) => {
     const r = await runCli(args as string[]);

@@ -22,10 +22,10 @@ export function tempDir(): { path: string; [Symbol.dispose](): void } {
 }
 
 /** Starts `socketlab dns serve ARGS --port 0` (unless a port is given) and reads the bound port from the ready line. */
-export async function startDns(args: string[], logDir: string, name = 'dns'): Promise<DnsProcess> {
+export async function startDns(args: string[], logDir: string, name = 'dns', env?: NodeJS.ProcessEnv): Promise<DnsProcess> {
   const logFile = join(logDir, `${name}.log`);
   const withPort = args.includes('--port') ? args : [...args, '--port', '0'];
-  const cli = await startCli(['--log-file', logFile, 'dns', 'serve', ...withPort], { ready: /^socketlab-dns listening on udp\+tcp \S+:\d+$/m, timeoutMs: 30_000 });
+  const cli = await startCli(['--log-file', logFile, 'dns', 'serve', ...withPort], { ready: /^socketlab-dns listening on udp\+tcp \S+:\d+$/m, timeoutMs: 30_000, env });
   const m = /^socketlab-dns listening on udp\+tcp (\S+):(\d+)$/m.exec(cli.stdout())!;
   return Object.assign(cli, {
     port: Number(m[2]),
