@@ -105,6 +105,22 @@ describeWithTools('dns primary + secondary (two processes)', { dig: 'bind9-dnsut
     expect(new Set([...checks, ...secondary.records().filter((r) => r.event === 'dns.axfr')].map((r) => r.pair))).toEqual(new Set([accepted[0]!.pair]));
   });
 
+  it('follows SOA retry and expire: retries, then stops answering once expire passes without the primary', async () => {
+    using dir = tempDir();
+    const zone = join(dir.path, 'short.zone');
+    // refresh 1 s, retry 1 s, expire 3 s
+    writeFileSync(zone, '$ORIGIN short.test.\n$TTL 60\n@ SOA ns h 5 1 1 3 60\n@ NS ns\nns A 192.0.2.53\nwww A 192.0.2.80\n');
+    const primary = await startDns(['--zone', zone], dir.path, 'primary');
+    await using _p = primary;
+    await using secondary = await startDns(['--secondary', `127.0.0.1:${primary.port}`, '--zone-name', 'short.test.'], dir.path, 'secondary', { SOCKETLAB_LOG_SYNC: '1' });
+    expect(await dig(secondary.port, ['+short', 'www.short.test'])).toBe('192.0.2.80\n');
+    await primary.stop();
+    await eventually(async () => secondary.records().some((r) => r.msg === 'cannot reach primary; keeping the last good copy'), 'a failed refresh');
+    await eventually(async () => /status: REFUSED/.test(await dig(secondary.port, ['www.short.test'])), 'zone expired', 40, 250);
+    const expired = secondary.records().find((r) => typeof r.msg === 'string' && r.msg.startsWith('zone expired'));
+    expect(expired).toMatchObject({ zone: 'short.test', expire: 3 });
+  });
+
   it('a secondary refused by its primary starts, says why, and answers nothing it does not hold', async () => {
     using dir = tempDir();
     // a primary that rejects transfers to us: nothing is served
