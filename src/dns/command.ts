@@ -10,7 +10,7 @@ import { print, printJson, table } from '../format.js';
 import type { Listener } from '../listener.js';
 import { LOOPBACK_ACL, parseAcl, type Acl } from './acl.js';
 import { canonicalName, className, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
-import { query } from './client.js';
+import { axfr, query } from './client.js';
 import { parseHostPort, parseTargets, sendNotifies } from './notify.js';
 import { startSecondary } from './secondary.js';
 import { startDnsServer } from './server.js';
@@ -220,7 +220,18 @@ function recordJson(r: ResourceRecord): Record<string, unknown> {
 async function runQuery(name: string, typeText: string, opts: { server: Endpoint; tcp?: boolean; noedns?: boolean; timeout: number; retries: number; json?: boolean }): Promise<void> {
   const type = typeFromName(typeText);
   if (type === undefined) throw invalidArgument(`unknown record type "${typeText}" (try A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, ANY)`);
-  if (type === TYPES.AXFR && !opts.tcp) opts.tcp = true; // AXFR exists only over TCP (RFC 5936 4.2)
+  if (type === TYPES.AXFR) {
+    // AXFR exists only over TCP (RFC 5936 4.2) and comes back as a stream of messages
+    const t = await axfr(name, opts.server, Math.max(opts.timeout, 2000));
+    if (opts.json) {
+      printJson({ server: formatEndpoint(opts.server), transport: 'tcp', pair: formatPair(t.local, opts.server), local: formatEndpoint(t.local), zone: canonicalName(name) + '.', messages: t.messages, size: t.size, records: [...t.records, t.records[0]!].map(recordJson) });
+    } else {
+      print(`tcp  ${formatPair(t.local, opts.server)}  zone transfer: ${t.records.length + 1} records in ${t.messages} message(s), ${t.size} octets`);
+      print('');
+      print(recordRows([...t.records, t.records[0]!]));
+    }
+    return;
+  }
   const r = await query(name, type, { server: opts.server, tcp: opts.tcp, timeoutMs: opts.timeout, retries: opts.retries, edns: opts.noedns ? 0 : 1232 });
   const m = r.response;
   const sections = { answer: m.answers, authority: m.authorities, additional: m.additionals.filter((a) => a.type !== TYPES.OPT) };

@@ -68,6 +68,16 @@ describe('socketlab dns query', () => {
     expect(refused.stdout).toMatch(/status: REFUSED/);
   });
 
+  it('AXFR: the whole zone over TCP, SOA first and last', async () => {
+    const r = await runCli(['dns', 'query', 'example.com', 'AXFR', '--server', `127.0.0.1:${srv.port}`, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { transport: string; records: { type: string }[]; messages: number };
+    expect(j.transport).toBe('tcp');
+    expect(j.records[0]!.type).toBe('SOA');
+    expect(j.records.at(-1)!.type).toBe('SOA');
+    expect(j.records.length).toBeGreaterThan(60);
+  });
+
   it('times out cleanly with retries against a server that never answers', async () => {
     const mute = dgram.createSocket('udp4');
     await new Promise<void>((r) => mute.bind(0, '127.0.0.1', () => r()));
