@@ -76,7 +76,8 @@ it after --tcp-idle seconds (give the primary --tcp-idle 600 to watch it in ss -
 Examples:
   $ socketlab dns serve --zone examples/zones/example.zone
   $ dig @127.0.0.1 -p ${DEFAULT_DNS_PORT} www.example.com A
-  $ dig @127.0.0.1 -p ${DEFAULT_DNS_PORT} +noedns big.example.com TXT     (TC=1, then dig retries over TCP)
+  $ dig @127.0.0.1 -p ${DEFAULT_DNS_PORT} +noedns many.example.com A      (TC=1, then dig retries over TCP)
+  $ socketlab dns query many.example.com --noedns --server 127.0.0.1:${DEFAULT_DNS_PORT}
   $ socketlab dns serve --zone example.zone --notify 127.0.0.1:5301
   $ socketlab dns serve --port 5301 --secondary 127.0.0.1:${DEFAULT_DNS_PORT} --zone-name example.com.`,
     )
