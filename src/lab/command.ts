@@ -112,6 +112,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     out.line(bold('checks'));
     out.line(formatChecks(checks));
     if (flags.report) {
+      report.durationMs = Date.now() - started;
       writeReport(flags.report, run, report);
       out.line(dim(`report written to ${flags.report}`));
     }

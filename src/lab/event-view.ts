@@ -15,7 +15,8 @@ export function eventLabel(r: LogRecord): string {
     case 'tcp.segment': {
       const f = String(r.flags ?? '');
       const kind = f.includes('R') ? 'RST' : f.includes('S') ? (f.includes('.') ? 'SYN-ACK' : 'SYN') : f.includes('F') ? 'FIN' : f.includes('P') ? 'DATA' : 'ACK';
-      return `TCP ${kind}${typeof r.annotation === 'string' && r.annotation ? ` (${r.annotation})` : ''}`;
+      const note = typeof r.annotation === 'string' ? r.annotation : '';
+      return note.startsWith(kind) ? `TCP ${note}` : `TCP ${kind}${note ? ` (${note})` : ''}`;
     }
     case 'udp.datagram':
       return 'UDP datagram';
@@ -35,6 +36,11 @@ export function eventLabel(r: LogRecord): string {
     default:
       return `${r.event ?? 'event'}${t ? ` (${t})` : ''}`;
   }
+}
+
+/** When the event happened: a captured packet's own timestamp, else the log record's time. */
+export function eventTime(r: LogRecord): number {
+  return typeof r.captured === 'number' ? r.captured * 1000 : Date.parse(String(r.time ?? ''));
 }
 
 /** `qname=www.example.test qtype=A rcode=NOERROR` */

@@ -11,6 +11,7 @@ import { fill, type TemplateScope } from './template.js';
 import { CLI_PATH, execArgv, foreground, inHost, killGroup, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
 import { freshRunDir, readState, removeState, writeState, type RunProcess, type RunState } from './state.js';
 import { stepHeader } from './output.js';
+import { eventTime } from './event-view.js';
 import { readLogFile, runCheck, type CheckContext, type CheckResult, type LogRecord } from './checks.js';
 
 /** The contract every service honours once it is ready (see the preamble). */
@@ -248,7 +249,7 @@ export class LabRun {
       // network events only: records with a direction (not "listening", start-up or errors)
       for (const r of readLogFile(p.logFile) ?? []) if (typeof r.event === 'string' && r.from && r.to) all.push({ ...r, service: p.name, host: p.host });
     }
-    return all.sort((a, b) => String(a.time ?? '').localeCompare(String(b.time ?? '')));
+    return all.sort((a, b) => eventTime(a) - eventTime(b));
   }
 
   context(): CheckContext {
