@@ -88,10 +88,9 @@ export function decode(buf: Buffer): DhcpMessage {
 
 /** Encodes a message, padded to the 300-byte BOOTP minimum. */
 export function encode(msg: DhcpMessage): Buffer {
-  const sb = Protocol.format({ ...msg, chaddr: msg.chaddr });
-  const out = Buffer.alloc(Math.max(sb._w, MIN_BOOTP));
-  sb._data.copy(out, 0, 0, sb._w);
-  return out;
+  const sb = Protocol.format(msg);
+  // format() writes into a fresh zero-filled 1500-byte buffer: a view of it is already padded.
+  return sb._data.subarray(0, Math.max(sb._w, MIN_BOOTP));
 }
 
 export function messageType(m: DhcpMessage): number | undefined {

@@ -23,6 +23,8 @@ import {
 import { leaseStateName, type LeasePolicy, type LeaseRecord, type Scope } from './policy.js';
 import type { LeaseStore } from './lease-store.js';
 
+const RECV_BUFFER = 1024 * 1024;
+
 export interface DhcpServerOptions {
   /** The interface whose subnet direct (non-relayed) requests belong to, e.g. `eth0`. */
   interface: string;
@@ -74,8 +76,11 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   const directScope = opts.policy.scopeFor(ifaddr);
   if (!directScope) log.warn({ interface: opts.interface, address: ifaddr }, 'no --subnet contains the interface address; only relayed requests will be served');
 
-  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  // Large receive buffers: bursts (many clients booting at once, perfdhcp) otherwise overflow the
+  // default ~200 KB and the kernel drops requests (RcvbufErrors) while the event loop is busy.
+  // The kernel caps the size at net.core.rmem_max.
+  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECV_BUFFER });
+  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECV_BUFFER, sendBufferSize: RECV_BUFFER });
   await bindUdp(rx, port, '0.0.0.0');
   try {
     await bindUdp(tx, port, ifaddr);
@@ -97,7 +102,8 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     tx.send(buf, to.port, to.address, (err) => {
       if (err) log.warn({ ...netEvent('dhcp.out', 'udp', client, local, 'out'), to: `${to.address}:${to.port}`, err: err.message }, 'send failed');
     });
-    log.info({ ...netEvent('dhcp.out', 'udp', to, local, 'out'), ...fields(reply) }, `${messageTypeName(messageType(reply))} sent`);
+    // The record objects cost more than the send itself: build them only when they are written.
+    if (log.isLevelEnabled('info')) log.info({ ...netEvent('dhcp.out', 'udp', to, local, 'out'), ...fields(reply) }, `${messageTypeName(messageType(reply))} sent`);
   };
 
   const onMessage = (buf: Buffer, rinfo: dgram.RemoteInfo): void => {
@@ -113,8 +119,10 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       log.debug({ ...netEvent('dhcp.in', 'udp', peer, local, 'in'), ...fields(msg) }, 'not a DHCP request; dropped');
       return;
     }
-    const circuit = circuitIdOf(msg.options[82]);
-    log.info({ ...netEvent('dhcp.in', 'udp', peer, local, 'in'), ...fields(msg), ...(circuit ? { circuitId: circuit } : {}) }, `${messageTypeName(messageType(msg))} received`);
+    if (log.isLevelEnabled('info')) {
+      const circuit = circuitIdOf(msg.options[82]);
+      log.info({ ...netEvent('dhcp.in', 'udp', peer, local, 'in'), ...fields(msg), ...(circuit ? { circuitId: circuit } : {}) }, `${messageTypeName(messageType(msg))} received`);
+    }
     // RFC 2131 4.3.1/4.3.2: a relayed request belongs to giaddr's subnet; a client that already has
     // an address (RENEWING, INFORM: ciaddr set, maybe from beyond a router) to ciaddr's; the rest to
     // the subnet of the interface the broadcast came in on.
@@ -131,10 +139,10 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       log.error({ xid: msg.xid, err: (err as Error).message }, 'request could not be handled; dropped');
       return;
     }
-    const level = d.warn ? 'warn' : 'debug';
-    log[level]({ xid: msg.xid, chaddr: msg.chaddr, scope: scope.subnet.text, note: d.note }, d.note);
+    if (d.warn) log.warn({ xid: msg.xid, chaddr: msg.chaddr, scope: scope.subnet.text }, d.note);
+    else if (log.isLevelEnabled('debug')) log.debug({ xid: msg.xid, chaddr: msg.chaddr, scope: scope.subnet.text }, d.note);
     const respond = (): void => {
-      for (const c of d.changes) logLease(log, c);
+      if (log.isLevelEnabled('info')) for (const c of d.changes) logLease(log, c);
       if (!d.reply) return;
       const reply = replyTo(msg, d.reply.type);
       reply.yiaddr = d.reply.yiaddr;
