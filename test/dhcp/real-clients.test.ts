@@ -2,10 +2,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeRoot, describeWithTools } from '../helpers/root.js';
-import { addresses, lab, logRecords, readLeaseFile, startServer, tempDir, waitFor, type Running, type Topology } from './helpers.js';
+import { addresses, lab, logRecords, readLeaseFile, startIn, startServer, tempDir, waitFor, type Running, type Topology } from './helpers.js';
 
 // ISC dhclient and busybox udhcpc, the clients people trust, each get, renew and release a lease
-// from socketlab; the lease file shows each step. Leases are 6 s (T1 3 s) so renewal happens in the test.
+// from socketlab; the lease file shows each step. --lease-time 60 at --time-scale 10 makes 6 s leases
+// (T1 3 s), so renewal happens during the test.
 
 describeRoot('dhcp serve with real clients', () => {
   describeWithTools('dhclient and udhcpc', { dhclient: 'isc-dhcp-client', udhcpc: 'udhcpc' }, () => {
@@ -17,12 +18,12 @@ describeRoot('dhcp serve with real clients', () => {
 
     beforeAll(async () => {
       topo = await lab({
-        hosts: [{ name: 'srv' }, { name: 'isc' }, { name: 'bb' }],
-        segments: [{ name: 'lan', members: [{ host: 'srv', address: '10.0.1.1/24' }, { host: 'isc' }, { host: 'bb' }] }],
+        hosts: [{ name: 'srv' }, { name: 'isc' }, { name: 'bb' }, { name: 'sl' }],
+        segments: [{ name: 'lan', members: [{ host: 'srv', address: '10.0.1.1/24' }, { host: 'isc' }, { host: 'bb' }, { host: 'sl' }] }],
       });
       server = await startServer(topo.hosts.srv!, [
         '-i', 'eth0', '--subnet', '10.0.1.0/24', '--range', '10.0.1.100-10.0.1.150', '--router', '10.0.1.1',
-        '--dns', '10.0.1.1', '--domain', 'lab.test', '--lease-time', '6', '--leases', leases, '--log-file', log,
+        '--dns', '10.0.1.1', '--domain', 'lab.test', '--lease-time', '60', '--time-scale', '10', '--leases', leases, '--log-file', log,
       ]);
     });
     afterAll(async () => {
@@ -100,6 +101,16 @@ exit 0
       } finally {
         client.kill('SIGKILL');
       }
+    });
+
+    it('socketlab dhcp client keeps its lease: renews at T1 by unicast while it runs', async () => {
+      const host = topo.hosts.sl!;
+      await using client = await startIn(host, null, ['dhcp', 'client', '-i', 'eth0', '--state-file', path.join(tmp.dir, 'sl.json')], /^lease /m);
+      const addr = /^lease (\S+)\/24 .*, 6 s \(T1 3 s, T2 5 s\)/m.exec(client.stdout())?.[1];
+      expect(addr, client.stdout()).toBeDefined();
+      await waitFor(() => client.stdout().match(/^lease /gm)!.length >= 2, 'a renewed lease line', 15_000);
+      expect(client.stdout()).toMatch(new RegExp(`^-> REQUEST +${addr!.replaceAll('.', '\\.')}:68 -> 10\\.0\\.1\\.1:67 .*ciaddr=`, 'm'));
+      expect(await addresses(host)).toEqual([`${addr}/24`]);
     });
 
     it('every message in and out was logged with its socket pair', () => {
