@@ -1,7 +1,319 @@
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { LabError } from '../errors.js';
-import type { LabSpec } from './schema.js';
+import { splitCommand } from './exec.js';
+import { fill, type TemplateScope } from './template.js';
+import type { LabSpec, SegmentSpec, ServiceSpec } from './schema.js';
 
-/** Writes compose.yaml and Dockerfile for a lab (filled in by a later slice). */
+/** Where the lab folder is mounted in every container; `${run_dir}` and `${lab_dir}` point here. */
+export const LAB_MOUNT = '/lab';
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, radvd, ping). */
+export const IMAGE_PACKAGES = ['iproute2', 'net-tools', 'tcpdump', 'bind9-dnsutils', 'radvd', 'iputils-ping', 'procps'];
+
+/** A port a service listens on, as `7007/tcp`. */
+export interface ExportedPort {
+  port: number;
+  proto: 'tcp' | 'udp';
+}
+
+/** The port and address a service's socketlab arguments name (`--port`, `-p`, `--host`), or the command's default. */
+export function servicePorts(args: string[]): { address: string; ports: ExportedPort[] } {
+  const opt = (names: string[]): string | undefined => {
+    for (let i = 0; i < args.length; i++) {
+      for (const n of names) {
+        if (args[i] === n) return args[i + 1];
+        if (args[i]!.startsWith(`${n}=`)) return args[i]!.slice(n.length + 1);
+      }
+    }
+    return undefined;
+  };
+  const [cmd, sub] = args;
+  const address = opt(['--host', '-H']) ?? '127.0.0.1';
+  const port = Number(opt(['--port', '-p']) ?? NaN);
+  const tcpOnly = args.includes('--tcp');
+  const udpOnly = args.includes('--udp');
+  switch (cmd) {
+    case 'echo': {
+      const p = Number.isInteger(port) ? port : 8920;
+      return { address, ports: [...(udpOnly ? [] : [{ port: p, proto: 'tcp' as const }]), ...(tcpOnly ? [] : [{ port: p, proto: 'udp' as const }])] };
+    }
+    case 'dns':
+      if (sub === 'serve') {
+        const p = Number.isInteger(port) ? port : 5300;
+        return { address, ports: [{ port: p, proto: 'udp' }, { port: p, proto: 'tcp' }] };
+      }
+      return { address, ports: [] };
+    case 'dhcp':
+      if (sub === 'serve' || sub === 'relay') return { address: '0.0.0.0', ports: [{ port: 67, proto: 'udp' }] };
+      if (sub === 'client') return { address: '0.0.0.0', ports: [{ port: 68, proto: 'udp' }] };
+      return { address, ports: [] };
+    default:
+      return { address, ports: [] };
+  }
+}
+
+/** Values for `${...}` without running anything: vars, the mount point, each service's port and address. */
+export function staticScope(spec: LabSpec): TemplateScope {
+  const scope: TemplateScope = { ...spec.vars, run_dir: LAB_MOUNT, lab_dir: LAB_MOUNT };
+  for (const s of spec.services) {
+    const args = splitCommand(fill(s.run, scope, `services[${s.name}].run`));
+    const { address, ports } = servicePorts(args);
+    if (ports[0]) {
+      scope[`${s.name}.port`] = String(ports[0].port);
+      scope[`${s.name}.address`] = address;
+      scope[`${s.name}.transport`] = [...new Set(ports.map((p) => p.proto))].join('+');
+    }
+  }
+  for (const seg of spec.segments) {
+    for (const m of seg.members) {
+      const i = spec.segments.filter((x) => x.members.some((mm) => mm.host === m.host)).indexOf(seg);
+      scope[`${m.host}.${seg.name}.if`] = `eth${i}`;
+      if (m.address) scope[`${m.host}.${seg.name}.ip`] = m.address.split('/')[0]!;
+    }
+  }
+  return scope;
+}
+
+function networkOf(cidr: string): { subnet: string; family: 4 | 6 } {
+  const [addr, lenText] = cidr.split('/');
+  const len = Number(lenText);
+  if (addr!.includes(':')) {
+    // the labs use /64 and shorter: keep the first `len` bits of the 128-bit address
+    const groups = expandV6(addr!);
+    const bits = groups.map((g) => g.toString(2).padStart(16, '0')).join('').slice(0, len).padEnd(128, '0');
+    const out = Array.from({ length: 8 }, (_, i) => parseInt(bits.slice(i * 16, i * 16 + 16), 2).toString(16));
+    return { subnet: `${compressV6(out)}/${len}`, family: 6 };
+  }
+  const n = addr!.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  const net = (n & mask) >>> 0;
+  return { subnet: `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${len}`, family: 4 };
+}
+
+function expandV6(a: string): number[] {
+  const [head, tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail ? tail.split(':') : [];
+  const fillN = a.includes('::') ? 8 - h.length - t.length : 0;
+  return [...h, ...Array<string>(fillN).fill('0'), ...t].map((x) => parseInt(x || '0', 16));
+}
+
+function compressV6(groups: string[]): string {
+  const s = groups.join(':');
+  const m = /(^|:)0(:0)+(:|$)/.exec(s);
+  return m ? `${s.slice(0, m.index)}::${s.slice(m.index + m[0].length)}`.replace(/^:::/, '::').replace(/:::$/, '::') : s;
+}
+
+/** The last usable IPv4 address of a subnet (Docker's gateway), unless the lab uses it. */
+function spareGateway(subnet: string, used: string[]): string | undefined {
+  const [addr, lenText] = subnet.split('/');
+  const len = Number(lenText);
+  if (addr!.includes(':') || len > 30) return undefined;
+  const net = addr!.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+  for (let host = 2 ** (32 - len) - 2; host > 1; host--) {
+    const ip = [24, 16, 8, 0].map((s) => ((net + host) >>> s) & 255).join('.');
+    if (!used.includes(ip)) return ip;
+  }
+  return undefined;
+}
+
+/** Compose service names: the host's own container, and one per extra service sharing its network. */
+function containerName(host: string, svc: ServiceSpec | undefined, first: boolean): string {
+  return first || !svc ? host : `${host}-${svc.name}`;
+}
+
+/**
+ * Writes DIR/compose.yaml, DIR/Dockerfile, DIR/steps.sh, DIR/README.md and DIR/lab/ (the lab
+ * folder, mounted at /lab). Each lab host becomes a container on user-defined bridge networks (one
+ * per segment, with the lab's addresses); each service runs its socketlab command as the
+ * container's command under the image's `socketlab` entrypoint.
+ */
 export function exportDocker(spec: LabSpec, dir: string): string[] {
-  throw new LabError('LAB_ERR_LAB_RUN', `export of ${spec.name} to ${dir} is not built yet`);
+  const out = resolve(dir);
+  mkdirSync(join(out, 'lab'), { recursive: true });
+  const scope = staticScope(spec);
+  const netnsLab = spec.hosts.some((h) => h.kind === 'netns');
+  const services: Record<string, Record<string, unknown>> = {};
+  const networks: Record<string, Record<string, unknown>> = {};
+
+  // networks: one user-defined bridge per segment; a localhost lab gets one bridge of its own
+  const segments: SegmentSpec[] = netnsLab ? spec.segments : [{ name: 'lab', members: spec.hosts.map((h) => ({ host: h.name })) }];
+  for (const seg of segments) {
+    const addressed = seg.members.filter((m) => m.address).map((m) => m.address!);
+    const v4 = addressed.filter((a) => !a.includes(':'));
+    const v6 = addressed.filter((a) => a.includes(':'));
+    const config: Record<string, unknown>[] = [];
+    for (const group of [v4, v6]) {
+      if (!group.length) continue;
+      const { subnet } = networkOf(group[0]!);
+      const used = group.map((a) => a.split('/')[0]!);
+      const gw = spareGateway(subnet, used);
+      const entry: Record<string, unknown> = { subnet, ...(gw && { gateway: gw }) };
+      // hosts without an address (DHCP / SLAAC clients) get Docker's address from a small corner
+      // of the subnet; their command flushes it before asking for a lease
+      if (gw && seg.members.some((m) => !m.address)) entry.ip_range = `${gw.split('.').slice(0, 3).join('.')}.${Number(gw.split('.')[3]) & ~7}/29`;
+      config.push(entry);
+    }
+    networks[seg.name] = {
+      driver: 'bridge',
+      ...(v6.length && { enable_ipv6: true }),
+      ...(config.length && { ipam: { config } }),
+      labels: { 'socketlab.segment': seg.name },
+    };
+  }
+
+  for (const host of spec.hosts) {
+    const hostServices = spec.services.filter((s) => s.host === host.name);
+    const hostSegments = segments.filter((s) => s.members.some((m) => m.host === host.name));
+    const routes = spec.routes.filter((r) => r.host === host.name);
+    const noAddress = netnsLab ? hostSegments.filter((s) => s.members.some((m) => m.host === host.name && !m.address)) : [];
+    const prep = [
+      ...routes.map((r) => `ip ${r.via.includes(':') ? '-6 ' : ''}route add ${r.to} via ${r.via}`),
+      ...noAddress.map((s) => `ip -4 addr flush dev eth${hostSegments.indexOf(s)}`),
+    ];
+    const caps = new Set<string>();
+    if (netnsLab || spec.root) caps.add('NET_ADMIN').add('NET_RAW');
+    // real ports 53, 67, 68 in the namespace labs (the clients' steps bind 68 too)
+    if (netnsLab) caps.add('NET_BIND_SERVICE');
+    const sysctls: Record<string, string> = {};
+    if (host.forwarding) Object.assign(sysctls, { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
+    if (host.ephemeralRange) sysctls['net.ipv4.ip_local_port_range'] = `${host.ephemeralRange[0]} ${host.ephemeralRange[1]}`;
+    if (noAddress.length) {
+      // a SLAAC client must accept Router Advertisements
+      sysctls['net.ipv6.conf.all.accept_ra'] = '2';
+    }
+    const list = hostServices.length ? hostServices : [undefined];
+    list.forEach((svc, i) => {
+      const name = containerName(host.name, svc, i === 0);
+      const c: Record<string, unknown> = {
+        build: { context: PACKAGE_ROOT, dockerfile: join(out, 'Dockerfile') },
+        image: 'socketlab:lab',
+        labels: { 'socketlab.lab': spec.name, 'socketlab.host': host.name, ...(svc && { 'socketlab.service': svc.name }) },
+        volumes: [`./lab:${LAB_MOUNT}`],
+      };
+      let args: string[] = [];
+      if (svc) {
+        args = splitCommand(fill(svc.run, scope, `services[${svc.name}].run`));
+        const ports = svc.program ? [] : servicePorts(args).ports;
+        if (ports.some((p) => p.port < 1024)) caps.add('NET_BIND_SERVICE');
+        if (ports.length) c.expose = ports.map((p) => `${p.port}/${p.proto}`);
+      }
+      if (i === 0) {
+        c.hostname = host.name;
+        c.networks = Object.fromEntries(hostSegments.map((s, k) => {
+          const m = s.members.find((mm) => mm.host === host.name)!;
+          const a = m.address?.split('/')[0];
+          return [s.name, { interface_name: `eth${k}`, priority: 1000 - k, ...(a && (a.includes(':') ? { ipv6_address: a } : { ipv4_address: a })) }];
+        }));
+        if (Object.keys(sysctls).length) c.sysctls = sysctls;
+      } else {
+        // more services on one lab host share its network namespace, as in the namespace lab
+        c.network_mode = `service:${host.name}`;
+        c.depends_on = [host.name];
+      }
+      if (!svc) {
+        c.entrypoint = prep.length ? ['sh', '-c', `${prep.join(' && ')} && exec sleep infinity`] : ['sleep', 'infinity'];
+      } else if (svc.program) {
+        c.entrypoint = prep.length && i === 0 ? ['sh', '-c', `${prep.join(' && ')} && exec "$@"`, args[0]!] : [args[0]!];
+        c.command = args.slice(1);
+      } else {
+        if (prep.length && i === 0) c.entrypoint = ['sh', '-c', `${prep.join(' && ')} && exec socketlab "$@"`, 'socketlab'];
+        c.command = args;
+      }
+      if (caps.size) c.cap_add = [...caps].sort();
+      services[name] = c;
+    });
+  }
+
+  const compose = {
+    name: `socketlab-${spec.name}`,
+    services,
+    networks,
+  };
+  const header = `# ${spec.name}: ${spec.title}\n# Exported by "socketlab lab export ${spec.name} --docker". The namespace lab ("socketlab lab run ${spec.name}") is its executable twin.\n# Each lab host is a container on user-defined bridge networks; each service runs its socketlab command.\n`;
+  const files: string[] = [];
+  const write = (name: string, text: string, mode?: number): void => {
+    writeFileSync(join(out, name), text, mode ? { mode } : {});
+    files.push(join(out, name));
+  };
+  write('compose.yaml', header + stringify(compose, { lineWidth: 0 }));
+  write('Dockerfile', dockerfile());
+  write('steps.sh', stepsScript(spec, scope), 0o755);
+  write('README.md', readme(spec));
+  for (const f of ['lab.yaml', 'lab.json', 'README.md', ...spec.files]) {
+    if (existsSync(join(spec.dir, f))) copyFileSync(join(spec.dir, f), join(out, 'lab', f));
+  }
+  if (!existsSync(join(out, 'compose.yaml'))) throw new LabError('LAB_ERR_LAB_RUN', `could not write ${out}/compose.yaml`);
+  return files;
+}
+
+function dockerfile(): string {
+  return `# socketlab image: Node 20 on Debian bookworm with the tools the labs use.
+# Build context: the socketlab package root (compose.yaml sets it).
+FROM node:20-bookworm-slim
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends ${IMAGE_PACKAGES.join(' ')} \\
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/socketlab
+COPY package.json package-lock.json tsconfig.json ./
+COPY patches ./patches
+COPY scripts ./scripts
+COPY src ./src
+COPY labs ./labs
+RUN npm ci && npm run build && npm prune --omit=dev \\
+ && ln -s /opt/socketlab/dist/cli.js /usr/local/bin/socketlab
+ENV SOCKETLAB_LOG_SYNC=1
+ENTRYPOINT ["socketlab"]
+CMD ["--help"]
+`;
+}
+
+function stepsScript(spec: LabSpec, scope: TemplateScope): string {
+  const lines = ['#!/bin/sh', `# The steps of ${spec.name}, run in the containers (after: docker compose up -d --build).`, 'set -e', 'cd "$(dirname "$0")"'];
+  const q = (a: string): string => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  spec.steps.forEach((s, i) => {
+    const cmd = splitCommand(fill(s.run, scope, `steps[${i}].run`));
+    const quoted = cmd.map(q).join(' ');
+    lines.push('', `echo ${q(`== step ${i + 1}: ${s.name} (on ${s.host})`)}`);
+    lines.push(`docker compose exec ${s.background ? '-d ' : ''}-T ${s.host} ${quoted}${s.exit ? ' || true' : ''}`);
+    if (s.background) lines.push('sleep 2');
+    if (s.wait) lines.push(`sleep ${s.wait}`);
+  });
+  return lines.join('\n') + '\n';
+}
+
+function readme(spec: LabSpec): string {
+  const hosts = spec.hosts.map((h) => `- \`${h.name}\`: ${spec.services.filter((s) => s.host === h.name).map((s) => `\`${s.program ? '' : 'socketlab '}${s.run}\``).join(', ') || 'a client (steps run here)'}`);
+  return `# ${spec.name} as Docker containers
+
+Exported by \`socketlab lab export ${spec.name} --docker DIR\`. The same lab runs without Docker, in
+network namespaces: \`socketlab lab run ${spec.name}\` — that is the executable twin the tests run.
+
+\`\`\`sh
+docker compose up -d --build     # build the image (context: the socketlab package) and start the hosts
+sh steps.sh                      # the lab's steps, each with docker compose exec
+docker compose down              # remove containers and networks
+\`\`\`
+
+## Hosts (containers)
+${hosts.join('\n')}
+
+Every container uses the image's entrypoint \`socketlab\`; its \`command\` is the service's socketlab
+arguments. Extra services of one host share its network namespace (\`network_mode: service:HOST\`).
+
+## Networks
+${spec.segments.length ? spec.segments.map((s) => `- \`${s.name}\`: a user-defined bridge; ${s.members.map((m) => `${m.host} ${m.address ?? '(DHCP/SLAAC: its Docker address is flushed at start)'}`).join(', ')}`).join('\n') : '- `lab`: one user-defined bridge for the single host'}
+
+Docker's own gateway is moved to the last free address of each subnet so it does not take the lab
+router's address; \`interface_name\` (Docker Engine 28.1+) keeps eth0, eth1 ... in the lab's order.
+
+## Capabilities
+NET_ADMIN (addresses, routes, a DHCP client applying its lease, radvd), NET_RAW (tcpdump, ping)
+and NET_BIND_SERVICE (ports below 1024: DNS 53, DHCP 67/68) where the lab needs them; sysctls set
+forwarding and the ephemeral port range per container, as the namespace lab does per namespace.
+`;
 }
