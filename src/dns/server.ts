@@ -58,6 +58,9 @@ export interface DnsListener extends Listener {
   zones(): Zone[];
 }
 
+/** Answers queued for a TCP client that does not read, before we stop reading its queries. */
+const MAX_UNREAD = 1 << 20;
+
 interface Cached extends QueryMeta {
   buf: Buffer;
 }
@@ -184,6 +187,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
         }
         if (out.length === 1) sock.write(frame(out[0]!));
         else if (out.length > 1) sock.write(Buffer.concat(out.map(frame)));
+        // a client that pipelines queries but does not read its answers: stop reading from it
+        if (sock.writableLength > MAX_UNREAD && !sock.isPaused()) {
+          sock.pause();
+          sock.once('drain', () => sock.resume());
+        }
       } catch (err) {
         log.error({ ...netEvent('dns.query', 'tcp', client, server), err }, 'handler error; connection closed');
         sock.destroy();

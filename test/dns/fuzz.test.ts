@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { decode, encode, frame, Deframer, TYPES } from '../../src/dns/codec.js';
 import { buildQuery, query } from '../../src/dns/client.js';
 import { EXAMPLE_ZONE, startDns, tempDir } from './helpers.js';
@@ -159,6 +160,51 @@ describe('dns serve survives malformed input', () => {
       s.on('error', reject);
     });
     expect(got).toEqual([100, 101, 102, 103, 104, 105]);
+  });
+
+  it('a TCP client that pipelines without reading is paused, others are served, and nothing is lost', async () => {
+    using dir = tempDir();
+    await using srv = await startDns(['--zone', EXAMPLE_ZONE, '--tcp-idle', '30'], dir.path);
+    const N = 20_000;
+    const q = frame(encode(buildQuery('many.example.com', TYPES.A, { id: 7 })));
+    const s = net.connect(srv.port, '127.0.0.1');
+    s.pause(); // read nothing yet: answers (~13 MB) pile up at the server
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    s.write(Buffer.concat(Array.from({ length: N }, () => q)));
+    // the server stopped reading: our queries wait, unread and unchanging, in its socket's
+    // receive queue (ss Recv-Q). A server that kept reading would drain it to 0.
+    const recvQ = (): number => {
+      const ss = execFileSync('ss', ['-tnH', 'state', 'established', `( sport = :${srv.port} and dport = :${s.localPort} )`], { encoding: 'utf8' });
+      return Number(ss.trim().split(/\s+/)[0] ?? 0);
+    };
+    let prev = -1;
+    let now = recvQ();
+    for (let i = 0; i < 50 && !(now > 0 && now === prev); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      prev = now;
+      now = recvQ();
+    }
+    const stable = now;
+    expect(stable).toBeGreaterThan(0);
+    expect(recvQ()).toBe(stable);
+    const other = await query('www.example.com', TYPES.A, { server: { address: '127.0.0.1', port: srv.port }, tcp: true, timeoutMs: 2000 });
+    expect(other.response.answers).toHaveLength(1);
+    const got = await new Promise<number>((resolve, reject) => {
+      const d = new Deframer();
+      let n = 0;
+      const t = setTimeout(() => (s.destroy(), reject(new Error(`only ${n} of ${N} answers`))), 30_000);
+      s.on('data', (c: Buffer) => {
+        d.push(c);
+        while (d.next()) n++;
+        if (n === N) {
+          clearTimeout(t);
+          s.destroy();
+          resolve(n);
+        }
+      });
+      s.resume();
+    });
+    expect(got).toBe(N);
   });
 
   it('caps concurrent TCP connections: extras are closed, queries still answered', async () => {
