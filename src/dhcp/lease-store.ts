@@ -127,7 +127,12 @@ export class LeaseStore {
     if (rows.length === 0) return Promise.resolve();
     for (const r of rows) this.queue.push(formatLeaseRow(r));
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.flushing) this.flush();
+    if (!this.flushing) {
+      // Start the write after this turn of the event loop, so every request read from the socket
+      // in the same poll shares one write + fsync (group commit also while one is in flight).
+      this.flushing = true;
+      setImmediate(() => this.flush());
+    }
     return p;
   }
 
