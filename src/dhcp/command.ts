@@ -52,7 +52,7 @@ export function registerDhcp(program: Command): void {
     .option('--domain <name>', 'domain name (option 15)')
     .addOption(new Option('--lease-time <s>', 'lease time in seconds').default(3600).argParser(argParser(positive('--lease-time'))))
     .option('--reserve <mac=ip>', 'reservation (aa:bb:cc:dd:ee:ff, AA-BB-.. or aabb.ccdd.eeff); repeatable', collect, [])
-    .option('--leases <file>', 'lease file (Kea memfile CSV); default one per namespace under /run/socketlab')
+    .option('--leases <file>', 'lease file (Kea memfile CSV); default: one per namespace under /var/lib/socketlab')
     .addOption(new Option('--time-scale <n>', 'run the lease clock N times faster (watch T1/T2/expiry in seconds)').default(1).argParser(argParser(positive('--time-scale', false))))
     .option('--allow-host-network', 'allow running in the host\'s own network namespace (dangerous on a real LAN)')
     .addHelpText('after', `
@@ -90,7 +90,7 @@ Examples (inside a lab host):
   dhcp
     .command('leases')
     .description('the lease file as a table: address, client, state and time left')
-    .option('--leases <file>', 'lease file; default: this namespace\'s /run/socketlab file')
+    .option('--leases <file>', 'lease file; default: this namespace\'s file under /var/lib/socketlab')
     .option('--json', 'JSON instead of a table')
     .action((o: { leases?: string; json?: boolean }) => {
       const file = o.leases ?? defaultLeaseFile();

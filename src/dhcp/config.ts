@@ -111,7 +111,10 @@ export function netnsId(): string {
   }
 }
 
-/** Default lease file: one per network namespace, so lab hosts never share one. */
+/**
+ * Default lease file: one per network namespace, so lab hosts never share one; on disk under
+ * /var/lib (not the tmpfs /run), since an ACK promises the lease is durable.
+ */
 export function defaultLeaseFile(): string {
-  return `/run/socketlab/dhcp4-leases-${netnsId()}.csv`;
+  return `/var/lib/socketlab/dhcp4-leases-${netnsId()}.csv`;
 }
