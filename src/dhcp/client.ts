@@ -25,6 +25,7 @@ import {
 } from './codec.js';
 import { ipToInt } from './ip.js';
 import { bindUdp } from './server.js';
+import { netnsId } from './config.js';
 
 /** A lease as the client holds it (and keeps in its state file for --release/--renew). */
 export interface ClientLease {
@@ -79,14 +80,6 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stderr: strin
   });
 }
 
-function netnsInode(): string {
-  try {
-    return String(fs.statSync('/proc/self/ns/net').ino);
-  } catch {
-    return 'host';
-  }
-}
-
 /** The interface's hardware address from sysfs (also for interfaces without an IP address). */
 export function interfaceMac(ifname: string): string {
   try {
@@ -118,7 +111,7 @@ export class DhcpClient {
     this.log = opts.log ?? silentLogger();
     this.port = opts.port ?? CLIENT_PORT;
     this.serverPort = opts.serverPort ?? SERVER_PORT;
-    this.stateFile = opts.stateFile ?? `/run/socketlab/dhcp-client-${netnsInode()}-${opts.interface}.json`;
+    this.stateFile = opts.stateFile ?? `/run/socketlab/dhcp-client-${netnsId()}-${opts.interface}.json`;
   }
 
   /** Binds 0.0.0.0:68 with SO_BROADCAST. */
