@@ -60,7 +60,7 @@ exit 0
         // renewal: a second bound row for the same address, after a REQUEST with ciaddr set
         await waitFor(() => rowsFor(hw).length >= 2, 'renewal row', 15_000);
         await waitFor(() => logRecords(log).some((r) => r.event === 'dhcp.in' && r.type === 'REQUEST' && r.chaddr === hw && r.ciaddr === bound.address), 'RENEW REQUEST in the server log');
-        expect(fs.readFileSync(events, 'utf8')).toMatch(/RENEW/);
+        await waitFor(() => /RENEW/.test(fs.readFileSync(events, 'utf8')), 'dhclient ran its script with reason RENEW');
         // release: dhclient -r sends RELEASE and stops the -d instance via the pid file
         const rel = await isc.exec('dhclient', ['-r', '-v', '-4', '-lf', lf, '-pf', pf, '-sf', script, 'eth0'], { timeoutMs: 20_000 });
         expect(rel.code).toBe(0);
