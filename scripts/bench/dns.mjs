@@ -105,6 +105,20 @@ async function startDnsmasq(port) {
   return { child };
 }
 
+// Reference floor: the least a Node UDP server can do per datagram (flip QR, send it back) — not a
+// DNS server, just how fast node:dgram itself goes on this machine in this run.
+const ECHO_SRC = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket({ type: 'udp4', lookup: (a, f, cb) => cb(null, a, 4) });
+s.on('message', (b, r) => { b[2] |= 0x80; s.send(b, r.port, r.address); });
+s.bind(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));
+`;
+async function startNodeEcho(port) {
+  const child = spawn(process.execPath, ['-e', ECHO_SRC, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitFor(child, /ready/, 'node echo');
+  return { child };
+}
+
 function stop(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -142,9 +156,11 @@ const base = 20000 + Math.floor(Math.random() * 20000);
 const results = [];
 let sl;
 let dm;
+let echo;
 try {
   sl = await startSocketlab(base);
   dm = await startDnsmasq(base + 1);
+  echo = await startNodeEcho(base + 2);
   // Alternate the two servers, several rounds, and compare medians: the machine is shared, and
   // load that comes and goes should hit both sides alike.
   const median = (runs) => {
@@ -154,17 +170,21 @@ try {
   for (const mode of ['udp', 'tcp']) {
     const a = [];
     const b = [];
+    const c = [];
     for (let i = 0; i < rounds; i++) {
       a.push(dnsperf(base, mode));
       b.push(dnsperf(base + 1, mode));
+      if (mode === 'udp') c.push(dnsperf(base + 2, mode));
     }
     const sa = median(a);
     const sb = median(b);
-    results.push({ mode, socketlab: sa, dnsmasq: sb, ratio: sa.qps / sb.qps });
+    const floor = c.length ? median(c) : undefined;
+    results.push({ mode, socketlab: sa, dnsmasq: sb, ratio: sa.qps / sb.qps, nodeEchoFloor: floor ? { qps: floor.qps, runs: floor.runs, ratioToDnsmasq: floor.qps / sb.qps } : null });
   }
 } finally {
   if (sl) await stop(sl.child);
   if (dm) await stop(dm.child);
+  if (echo) await stop(echo.child);
 }
 // Count the query records socketlab wrote (streamed: the file can be gigabytes).
 let logLines = 0;
@@ -209,5 +229,9 @@ for (const r of results) {
     `${r.mode.padEnd(9)}  ${fmt(r.socketlab.qps).padStart(13)}  ${fmt(r.dnsmasq.qps).padStart(11)}  ${(Number.isFinite(r.ratio) ? r.ratio.toFixed(2) + 'x' : 'n/a').padStart(5)}   ${fmt(r.socketlab.lost).padStart(14)}  ${fmt(r.dnsmasq.lost).padStart(12)}   ${r.socketlab.runs.join(' ')} | ${r.dnsmasq.runs.join(' ')}`,
   );
   for (const [who, x] of [['socketlab', r.socketlab], ['dnsmasq', r.dnsmasq]]) if (x.raw) console.log(`${who} ${r.mode} dnsperf output:\n${x.raw}`);
+}
+const udp = results.find((r) => r.mode === 'udp');
+if (udp?.nodeEchoFloor) {
+  console.log(`reference: a bare node:dgram echo (no DNS, no logging) did ${fmt(udp.nodeEchoFloor.qps)} qps over udp = ${udp.nodeEchoFloor.ratioToDnsmasq.toFixed(2)}x dnsmasq (runs ${udp.nodeEchoFloor.runs.join(' ')})`);
 }
 console.log('results written to results/bench-dns.json');
