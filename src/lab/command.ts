@@ -13,7 +13,7 @@ import { CLI_PATH, isAlive, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { stepThrough } from './step-mode.js';
 import { writeReport } from './report.js';
-import { exportDocker } from './docker.js';
+import { exportDocker, staticScope } from './docker.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
@@ -171,7 +171,8 @@ Examples:
     .action((name: string, opts: { json?: boolean }) => {
       const spec = resolveLab(name);
       if (opts.json) return printJson(spec);
-      const scope = new Proxy({} as Record<string, string>, { get: (_t, k) => (typeof k === 'string' ? (spec.vars[k] ?? `\${${k}}`) : undefined) });
+      // the values the lab would run with, known without running it (vars, service ports from their flags)
+      const scope = staticScope(spec);
       print(bold(`${spec.name}: ${spec.title}`));
       print(`topic: ${spec.topic}`);
       if (spec.summary) print(`\n${spec.summary.trim()}`);
@@ -182,7 +183,15 @@ Examples:
       print('\nsteps:');
       spec.steps.forEach((s, i) => print(`  ${i + 1}. ${s.name}: ${s.run}${s.background ? '  [keeps running]' : ''}`));
       print('\nchecks:');
-      for (const c of spec.checks) print(`  - ${describeCheck(c, scope)}`);
+      for (const c of spec.checks) {
+        let text: string;
+        try {
+          text = describeCheck(c, scope);
+        } catch {
+          text = `${c.kind} (${JSON.stringify(c)})`;
+        }
+        print(`  - ${text}`);
+      }
       const readme = join(spec.dir, 'README.md');
       if (existsSync(readme)) print(dim(`\nread ${readme} for the goal and the questions`));
     });

@@ -84,6 +84,9 @@ describe('lab file schema', () => {
     ['mixed host kinds', GOOD.replace('    kind: localhost', '    kind: localhost\n  - name: r\n    kind: netns'), /: hosts: mixes localhost and netns hosts/],
     ['segment member with a bad address', `name: 07-x\ntitle: t\ntopic: t\nhosts:\n  - { name: a, kind: netns }\nsegments:\n  - name: lan\n    members:\n      - { host: a, address: 10.0.0.1 }\nchecks:\n  - { kind: command, run: "true", hint: h }\n`,
       /segments\[0\]\.members\[0\]\.address: "10\.0\.0\.1" must be an address with a prefix length/],
+    ['a copied file with a path', GOOD.replace('vars: { port: 7007 }', 'files: [../secret]\nvars: { port: 7007 }'), /: files\[0\]: must be a file name inside the lab folder \(no path\), got string "\.\.\/secret"/],
+    ['a program service without a ready pattern', GOOD.replace('run: echo --port ${port}', 'run: radvd -n\n    program: true'), /services\[0\]\.ready: is required for a program service/],
+    ['established-pairs without a count', GOOD.replace('kind: listening\n    proto: tcp\n    port: ${port}\n    process: socketlab-echo', 'kind: established-pairs\n    port: 7007'), /checks\[0\]: established-pairs needs count or min/],
     ['not YAML', 'name: [unclosed\n', /lab\d+\.yaml:\d+: not valid YAML/],
     ['a list at the top', '- a\n- b\n', /: \(top level\): must be a mapping/],
   ];
