@@ -64,7 +64,7 @@ describeRoot('dhcp serve: kill -9 during a burst', () => {
       for (const r of reboot) expect(r, JSON.stringify(r)).toMatchObject({ result: 'ACK', address: r.want });
 
       // ... and new clients never get one of those addresses.
-      const fresh = await probe(topo.hosts.cl!, ['dora', '--count', '500', '--prefix', '02:78', '--concurrency', '32', '--timeout', '1000', '--deadline', '20000']);
+      const fresh = await probe(topo.hosts.cl!, ['dora', '--count', '500', '--prefix', '02:78', '--concurrency', '32', '--timeout', '1000', '--retries', '2', '--deadline', '30000']);
       const freshAcks = fresh.filter((r) => r.result === 'ACK');
       expect(freshAcks.length).toBe(500);
       for (const f of freshAcks) expect(byAddr.has(String(f.address)), `${f.address} handed out twice`).toBe(false);

@@ -34,7 +34,7 @@ describeRoot('dhcp serve under fuzz', () => {
   ])('%s: 4000 bad datagrams, then a normal DORA', async (_name, to, seed) => {
     const [res] = await probe(topo.hosts.fz!, ['fuzz', '--count', '4000', '--to', to, '--seed', String(seed), '--deadline', '30000']);
     expect(res).toMatchObject({ result: 'fuzzed', sent: 4000 });
-    const dora = await probe(topo.hosts.fz!, ['dora', '--count', '3', '--prefix', '02:99', '--concurrency', '1', '--timeout', '3000']);
+    const dora = await probe(topo.hosts.fz!, ['dora', '--count', '3', '--prefix', '02:99', '--concurrency', '1', '--timeout', '2000', '--retries', '2']);
     expect(dora.map((d) => d.result)).toEqual(['ACK', 'ACK', 'ACK']);
     expect(server.child.exitCode).toBeNull();
     expect(server.child.signalCode).toBeNull();

@@ -3,10 +3,10 @@
 // made-up MACs and prints one JSON line per outcome on stdout (flushed line by line, so a test
 // that kills the server mid-burst sees every ACK that reached the client). Every loop is bounded
 // in count and time.
-//   probe.mjs dora    --count N [--prefix 02:10] [--concurrency K] [--timeout MS] [--deadline MS] [--server-id IP]
+//   probe.mjs dora    --count N [--prefix 02:10] [--concurrency K] [--timeout MS] [--deadline MS] [--retries R] [--max-misses M]
 //   probe.mjs request --mac M --requested IP [--server-id IP] [--ciaddr IP] [--to IP]
 //   probe.mjs discover --mac M
-//   probe.mjs reboot  --pairs FILE   (lines "mac address": INIT-REBOOT each)
+//   probe.mjs reboot  --pairs FILE [--retries R]   (lines "mac address": INIT-REBOOT each)
 //   probe.mjs fuzz    --count N --to IP [--seed S]
 import dgram from 'node:dgram';
 import { decode, encode, messageType, MessageType, Opt } from '../../dist/dhcp/codec.js';
@@ -70,19 +70,28 @@ if (mode === 'dora') {
   let next = 0;
   let misses = 0;
   const maxMisses = Number(arg('max-misses', String(count)));
+  const retries = Number(arg('retries', '0'));
   const worker = async () => {
     while (next < count && Date.now() < deadline && misses < maxMisses) {
       const i = next++;
       const mac = macOf(prefix, i);
-      const xid = (xidSeq = (xidSeq + 1) >>> 0);
-      const offer = await exchange(base(mac, xid, MessageType.DISCOVER, { [Opt.PARAM_REQUEST]: [1, 3, 6, 51, 54] }), to, [MessageType.OFFER], timeout);
+      let xid;
+      let offer;
+      // --retries: a lost datagram on a busy machine is not what the caller is testing
+      for (let t = 0; t <= retries && !offer; t++) {
+        xid = (xidSeq = (xidSeq + 1) >>> 0);
+        offer = await exchange(base(mac, xid, MessageType.DISCOVER, { [Opt.PARAM_REQUEST]: [1, 3, 6, 51, 54] }), to, [MessageType.OFFER], timeout);
+      }
       if (!offer) {
         misses++;
         out({ mac, result: 'no-offer' });
         continue;
       }
       const sid = offer.options[Opt.SERVER_ID];
-      const ack = await exchange(base(mac, xid, MessageType.REQUEST, { [Opt.REQUESTED_IP]: offer.yiaddr, [Opt.SERVER_ID]: sid }), to, [MessageType.ACK, MessageType.NAK], timeout);
+      let ack;
+      for (let t = 0; t <= retries && !ack; t++) {
+        ack = await exchange(base(mac, xid, MessageType.REQUEST, { [Opt.REQUESTED_IP]: offer.yiaddr, [Opt.SERVER_ID]: sid }), to, [MessageType.ACK, MessageType.NAK], timeout);
+      }
       if (!ack) {
         misses++;
         out({ mac, offered: offer.yiaddr, result: 'no-ack' });
@@ -102,8 +111,11 @@ if (mode === 'dora') {
   const worker = async () => {
     while (next < pairs.length && Date.now() < deadline) {
       const [mac, want] = pairs[next++];
-      const xid = (xidSeq = (xidSeq + 1) >>> 0);
-      const r = await exchange(base(mac, xid, MessageType.REQUEST, { [Opt.REQUESTED_IP]: want }), '255.255.255.255', [MessageType.ACK, MessageType.NAK], Number(arg('timeout', '1000')));
+      let r;
+      for (let t = 0; t <= Number(arg('retries', '2')) && !r; t++) {
+        const xid = (xidSeq = (xidSeq + 1) >>> 0);
+        r = await exchange(base(mac, xid, MessageType.REQUEST, { [Opt.REQUESTED_IP]: want }), '255.255.255.255', [MessageType.ACK, MessageType.NAK], Number(arg('timeout', '1000')));
+      }
       out(r ? { mac, want, result: typeName(r), address: r.yiaddr } : { mac, want, result: 'timeout' });
     }
   };
