@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { describeRoot } from '../helpers/root.js';
+import { describeRoot, describeWithTools } from '../helpers/root.js';
 
 /** --step with stdin not a terminal: every network event is shown, and nothing waits for Enter. */
 const work = mkdtempSync(join(tmpdir(), 'sl-labstep-'));
@@ -44,4 +44,27 @@ describeRoot('lab run --step in namespaces', () => {
     expect(r.stdout).toMatch(/DNS query and answer over UDP \(answer truncated, TC=1\)  10\.0\.6\.10:\d+ -> 10\.0\.6\.53:53[^\n]*\n\s+qname=many\.example\.com/);
     expect(r.stdout).toMatch(/AXFR zone transfer over TCP  10\.0\.6\.54:\d+ -> 10\.0\.6\.53:53/);
   }, 130_000);
+});
+
+describeWithTools('lab run --step on a terminal', { script: 'bsdutils' }, () => {
+  it('asks for Enter at each network event', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('../helpers/cli.js');
+    // script(1) gives the run a pseudo-terminal; each line we write is one Enter press
+    const child = spawn('script', ['-qec', `${process.execPath} ${CLI} lab run 02-socket-pairs --var port=0 --step`, '/dev/null'], {
+      env: { ...process.env, ...env, SOCKETLAB_LOG_LEVEL: 'warn', NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    const timer = setInterval(() => child.stdin.write('\n'), 300);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await done;
+    clearInterval(timer);
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(out.match(/Enter: next event/g)).toHaveLength(3);
+    expect(out).toMatch(/all 5 checks passed/);
+  }, 70_000);
 });
