@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -12,7 +12,7 @@ import { readState, runRoot } from './state.js';
 import { CLI_PATH, isAlive, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { stepThrough } from './step-mode.js';
-import { writeReport } from './report.js';
+import { renderReport, writeReport } from './report.js';
 import { exportDocker, staticScope } from './docker.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -121,6 +121,12 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     report.error = err.message;
     report.exitCode = err.exitCode === 1 ? 1 : 2;
     out.line(`socketlab: lab ${spec.name} could not run: ${err.message}`);
+    if (flags.report) {
+      // a page that says why, so a CI artifact is never missing
+      report.durationMs = Date.now() - started;
+      mkdirSync(dirname(flags.report), { recursive: true });
+      writeFileSync(flags.report, renderReport(spec, report, [], new Map()));
+    }
   } finally {
     await run?.down();
     unhook();
@@ -310,6 +316,7 @@ Examples:
       }
       // whatever is left (a crashed runner): processes from the state file, then the namespaces
       await teardownState(state);
+      rmSync(join(runRoot(), `${spec.name}.up.log`), { force: true });
       print(`lab ${spec.name} is down (${state.processes.length} processes stopped${state.topologyId ? `, namespaces sl-${state.topologyId}-* removed` : ''})`);
     });
 

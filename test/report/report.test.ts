@@ -140,6 +140,13 @@ checks:
       { verdict: 'FAIL', name: 'echo logged exactly 2 tcp.accept', hint: 'two <clients> were expected & one came' },
     ]);
     await screenshot(page, 'failing-check');
+    // a lab that could not run still leaves a page saying why
+    const broken = join(work, 'broken.yaml');
+    writeFileSync(broken, `name: 96-broken\ntitle: broken\ntopic: reports\nhosts: [{ name: local, kind: localhost }]\nservices: [{ name: echo, run: "echo --port 1.5" }]\nchecks: [{ kind: listening, proto: tcp, port: 1, hint: h }]\n`);
+    const b = await runAndOpen(broken, [], 2);
+    expect(b.shown.verdict).toMatch(/^could not run: service echo exited before it was ready/);
+    expect(b.shown.verdictClass).toContain('fail');
+    await b.page.close();
     const x = await parseJunit(junit);
     expect(x.error).toBeNull();
     expect(x.suites).toEqual([{ name: '97-failing', tests: '2', failures: '1' }]);
