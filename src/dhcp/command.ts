@@ -69,7 +69,10 @@ Examples (inside a lab host):
       const reservations = buildReservations(o.reserve ?? [], scopes);
       const file = o.leases ?? defaultLeaseFile();
       // SOCKETLAB_DHCP_SLOW_DISK_MS: each fsync takes that much longer (a slow disk, for labs and tests).
-      const store = LeaseStore.open(file, { syncDelayMs: Number(process.env.SOCKETLAB_DHCP_SLOW_DISK_MS ?? 0) || 0 });
+      const store = LeaseStore.open(file, {
+        syncDelayMs: Number(process.env.SOCKETLAB_DHCP_SLOW_DISK_MS ?? 0) || 0,
+        commitDelayMs: Number(process.env.SOCKETLAB_DHCP_COMMIT_MS ?? 0) || 0,
+      });
       const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
       let server;
       try {

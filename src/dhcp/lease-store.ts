@@ -98,12 +98,17 @@ export class LeaseStore {
     /** Leases found at start, one per address. */
     readonly initial: LeaseRecord[],
     private readonly syncDelayMs = 0,
+    private readonly commitDelayMs = 0,
   ) {
     this.fd = fd;
   }
 
   /** Opens FILE: reads it, rewrites it compacted (atomically, via rename), then appends to it. */
-  static open(file: string, opts: { syncDelayMs?: number } = {}): LeaseStore {
+  /**
+   * `commitDelayMs`: how long the first row of a group waits for others before the write+fsync
+   * (0: only until the end of the current event-loop turn). `syncDelayMs`: a simulated slow disk.
+   */
+  static open(file: string, opts: { syncDelayMs?: number; commitDelayMs?: number } = {}): LeaseStore {
     const initial = readLeaseFile(file);
     try {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -115,7 +120,7 @@ export class LeaseStore {
       fs.renameSync(tmp, file);
       syncDir(path.dirname(path.resolve(file)));
       const fd = fs.openSync(file, 'a');
-      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0);
+      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0, opts.commitDelayMs ?? 0);
     } catch (err) {
       throw new LabError('LAB_ERR_LEASE_FILE', `cannot write lease file ${file}: ${(err as Error).message}`);
     }
@@ -131,7 +136,8 @@ export class LeaseStore {
       // Start the write after this turn of the event loop, so every request read from the socket
       // in the same poll shares one write + fsync (group commit also while one is in flight).
       this.flushing = true;
-      setImmediate(() => this.flush());
+      if (this.commitDelayMs > 0) setTimeout(() => this.flush(), this.commitDelayMs);
+      else setImmediate(() => this.flush());
     }
     return p;
   }
