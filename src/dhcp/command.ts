@@ -126,6 +126,13 @@ Examples (inside a lab host):
     .requiredOption('-i, --interface <if>', 'client-side interface (giaddr = its address, circuit id = its name)')
     .requiredOption('--server <ip>', 'DHCP server address')
     .option('--allow-host-network', 'allow running in the host\'s own network namespace')
+    .addHelpText('after', `
+Run it on the router between the client subnet (--interface) and the server's subnet. Node cannot
+tell which interface a broadcast arrived on, so the relay's host should have DHCP clients only on
+--interface (as in lab topologies, where the other side holds the server).
+
+Example (router with eth0 towards the server, eth1 towards the clients):
+  $ socketlab dhcp relay -i eth1 --server 10.0.1.2`)
     .action(async (o: { interface: string; server: string; allowHostNetwork?: boolean }, cmd: Command) => {
       guardHostNetwork('a DHCP relay', o.allowHostNetwork);
       const serverIp = intToIp(ipToInt(o.server));
@@ -148,6 +155,12 @@ Examples (inside a lab host):
     .option('--state-file <file>', 'where the lease is remembered for --release/--renew')
     .addOption(new Option('--timeout <ms>', 'first retry timeout per message').default(2000).argParser(argParser(positive('--timeout'))))
     .option('--allow-host-network', 'allow running in the host\'s own network namespace')
+    .addHelpText('after', `
+Examples (inside a lab host):
+  $ socketlab dhcp client -i eth0 --once      DORA, apply the lease, exit
+  $ socketlab dhcp client -i eth0             keep the lease: renew at T1, rebind at T2
+  $ socketlab dhcp client -i eth0 --renew     ipconfig /renew: unicast REQUEST to the leasing server
+  $ socketlab dhcp client -i eth0 --release   ipconfig /release: RELEASE, address removed`)
     .action(async (o: { interface: string; release?: boolean; renew?: boolean; once?: boolean; json?: boolean; stateFile?: string; timeout: number; allowHostNetwork?: boolean }, cmd: Command) => {
       guardHostNetwork('a DHCP client', o.allowHostNetwork);
       if (o.release && o.renew) throw invalidArgument('--release and --renew exclude each other');
