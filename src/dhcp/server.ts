@@ -142,13 +142,18 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     if (d.warn) log.warn({ xid: msg.xid, chaddr: msg.chaddr, scope: scope.subnet.text }, d.note);
     else if (log.isLevelEnabled('debug')) log.debug({ xid: msg.xid, chaddr: msg.chaddr, scope: scope.subnet.text }, d.note);
     const respond = (): void => {
-      if (log.isLevelEnabled('info')) for (const c of d.changes) logLease(log, c);
-      if (!d.reply) return;
-      const reply = replyTo(msg, d.reply.type);
-      reply.yiaddr = d.reply.yiaddr;
-      if (d.reply.ciaddr) reply.ciaddr = d.reply.ciaddr;
-      reply.options = { ...reply.options, ...d.reply.options };
-      send(reply, destination(msg, reply, port, clientPort), peer);
+      try {
+        if (log.isLevelEnabled('info')) for (const c of d.changes) logLease(log, c);
+        if (!d.reply) return;
+        const reply = replyTo(msg, d.reply.type);
+        reply.yiaddr = d.reply.yiaddr;
+        if (d.reply.ciaddr) reply.ciaddr = d.reply.ciaddr;
+        reply.options = { ...reply.options, ...d.reply.options };
+        send(reply, destination(msg, reply, port, clientPort), peer);
+      } catch (err) {
+        // e.g. the socket closed while the lease was being written: never an unhandled rejection
+        log.warn({ xid: msg.xid, err: (err as Error).message }, 'reply not sent');
+      }
     };
     if (d.changes.length === 0 || !opts.store) return respond();
     // Durable first: the ACK leaves only after its lease row is fsync'ed (grouped with others).
