@@ -65,6 +65,6 @@ describeWithTools('lab run --step on a terminal', { script: 'bsdutils' }, () => 
     clearTimeout(killer);
     expect(code).toBe(0);
     expect(out.match(/Enter: next event/g)).toHaveLength(3);
-    expect(out).toMatch(/all 5 checks passed/);
+    expect(out).toMatch(/all 6 checks passed/);
   }, 70_000);
 });

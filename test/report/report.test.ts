@@ -98,7 +98,7 @@ describeWithTools('HTML report in headless chromium (localhost labs)', { chromiu
   it('02-socket-pairs: three TCP connections into one server lane, pairs and checks', async () => {
     const { page, shown, junit, requests } = await runAndOpen('02-socket-pairs', ['--var', 'port=0']);
     expect(shown.title).toBe('02-socket-pairs: Socket pairs and netstat');
-    expect(shown.verdict).toBe('all 5 checks passed');
+    expect(shown.verdict).toBe('all 6 checks passed');
     expect(shown.verdictClass).toContain('pass');
     expect(shown.lanes.filter((l) => l === 'client socket')).toHaveLength(3);
     expect(shown.lanes.at(-1)).toBe('echo (server)');
@@ -110,13 +110,13 @@ describeWithTools('HTML report in headless chromium (localhost labs)', { chromiu
     expect(new Set(shown.events.map((e) => e.to)).size).toBe(1);
     expect(shown.pairs).toHaveLength(3);
     for (const p of shown.pairs) expect(p[1]).toMatch(/^127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$/);
-    expect(shown.checks.map((c) => c.verdict)).toEqual(['PASS', 'PASS', 'PASS', 'PASS', 'PASS']);
+    expect(shown.checks.map((c) => c.verdict)).toEqual(['PASS', 'PASS', 'PASS', 'PASS', 'PASS', 'PASS']);
     // self-contained: the page loads nothing but itself
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
     expect(requests).toHaveLength(1);
     await screenshot(page, '02-socket-pairs');
     const x = await parseJunit(junit);
-    expect(x).toEqual({ error: null, suites: [{ name: '02-socket-pairs', tests: '5', failures: '0' }], cases: 5, failures: [] });
+    expect(x).toEqual({ error: null, suites: [{ name: '02-socket-pairs', tests: '6', failures: '0' }], cases: 6, failures: [] });
   }, 180_000);
 
   it('a failed check is shown as FAIL with its hint, and as a JUnit <failure>', async () => {
