@@ -60,6 +60,10 @@ describeRoot('dhcp serve: one subnet', () => {
 
     const table = await topo.hosts.srv!.exec(process.execPath, [cliPath(), 'dhcp', 'leases', '--leases', leases]);
     expect(table.stdout).toMatch(new RegExp(`^${addr!.replaceAll('.', '\\.')} .* released `, 'm'));
+    const json = await topo.hosts.srv!.exec(process.execPath, [cliPath(), 'dhcp', 'leases', '--leases', leases, '--json']);
+    const doc = JSON.parse(json.stdout) as { file: string; leases: { address: string; stateName: string; secondsLeft: number }[] };
+    expect(doc.file).toBe(leases);
+    expect(doc.leases.find((l) => l.address === addr)).toMatchObject({ stateName: 'released', secondsLeft: 0 });
   });
 
   it('reservation: the reserved MAC always gets its address (given as AA-BB-..), nobody else does', async () => {
