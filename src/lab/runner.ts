@@ -335,6 +335,11 @@ export async function teardownState(state: RunState, topology?: Topology): Promi
     } catch {
       // not root, or nothing left
     }
+    const left = (await execArgv(['ip', 'netns', 'list'], { timeoutMs: 5_000 })).stdout
+      .split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`sl-${state.topologyId}-`));
+    if (left.length > 0) {
+      process.stderr.write(`socketlab: could not remove ${left.join(', ')}; as a last resort run "sudo socketlab netns clean"\n`);
+    }
   }
   if (state.runDir) removeState(state);
 }
