@@ -332,4 +332,3 @@ Examples:
     });
 }
 
-export { LabError };

@@ -5,7 +5,7 @@ import { LabError } from '../errors.js';
 /** This package's CLI, so `socketlab ...` in a lab file runs the same build as the runner. */
 export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-/** Splits a command line as a POSIX shell would for plain words, '...' and "..." (no expansion). */
+/** Splits a command line as a POSIX shell would for plain words, '...' and "..." (no expansion, no globbing). */
 export function splitCommand(line: string): string[] {
   const out: string[] = [];
   let cur = '';
@@ -15,7 +15,8 @@ export function splitCommand(line: string): string[] {
     const c = line[i]!;
     if (quote) {
       if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
+      // POSIX: inside "..." a backslash escapes only $ ` " \ and newline; elsewhere it stays
+      else if (c === '\\' && quote === '"' && i + 1 < line.length && '$`"\\\n'.includes(line[i + 1]!)) cur += line[++i];
       else cur += c;
     } else if (c === '"' || c === "'") {
       quote = c;
