@@ -111,6 +111,10 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     report.passed = report.exitCode === 0;
     out.line(bold('checks'));
     out.line(formatChecks(checks));
+    if (!flags.json) {
+      const readme = join(spec.dir, 'README.md');
+      out.line(dim(`\nnext: ${existsSync(readme) ? `the questions in ${readme}; ` : ''}socketlab lab run ${spec.name} --step (event by event) or --report run.html; socketlab lab list`));
+    }
     if (flags.report) {
       report.durationMs = Date.now() - started;
       writeReport(flags.report, run, report);
