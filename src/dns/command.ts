@@ -69,7 +69,8 @@ export function registerDns(program: Command): void {
       `
 Default address: 127.0.0.1:${DEFAULT_DNS_PORT} (udp and tcp). Port 53 is a well-known port: binding it needs root,
 so the localhost default is ${DEFAULT_DNS_PORT}; inside a lab namespace run --host 10.0.0.53 --port 53.
-Reloads zone files on SIGHUP and when a file changes; a broken edit is logged and the old zone kept.
+Reloads zone files on SIGHUP and when a file changes; a broken edit is logged and the old zone kept
+(a secondary checks its primary's serial on SIGHUP).
 A secondary keeps one TCP connection to its primary for SOA checks and transfers; the primary closes
 it after --tcp-idle seconds (give the primary --tcp-idle 600 to watch it in ss -tn / netstat -tn).
 
@@ -155,7 +156,13 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
         ? `secondary for ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${formatEndpoint(opts.secondary)}`
         : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${secondary.lastError() ?? 'unknown error'}); retrying`,
     );
-    cleanup = () => secondary!.close();
+    // SIGHUP on a secondary: check the primary now (instead of the default: terminate)
+    const onHup = (): void => void secondary!.check('SIGHUP');
+    process.on('SIGHUP', onHup);
+    cleanup = () => {
+      process.off('SIGHUP', onHup);
+      secondary!.close();
+    };
   } else {
     for (const [f, z] of zonesByFile) print(`zone ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${f}`);
     const reload = (reason: string): void => {
