@@ -136,6 +136,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     maxConnections: opts.maxConnections,
     cacheSize: opts.cache ? 10_000 : 0,
     onNotify: opts.secondary ? (q, c) => secondary!.notify(q, c) : undefined,
+    unavailable: opts.secondary ? () => (secondary?.zone() ? [] : [canonicalName(opts.zoneName!)]) : undefined,
   });
   const listeners: Listener<unknown>[] = [server];
   const bound = formatEndpoint({ address: server.address.host, port: server.address.port });

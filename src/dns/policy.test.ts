@@ -96,6 +96,12 @@ describe('answer policy', () => {
     expect(answer({ ...q('www.example.com', TYPES.A), questions: [{ name: 'www.example.com', type: 1, class: 3 }] }, zones, udp).response!.flags.rcode).toBe(RCODES.REFUSED);
   });
 
+  it('SERVFAIL for a zone it should serve but holds no copy of (a secondary without data)', () => {
+    const r = answer(q('www.example.net', TYPES.A), zones, { ...udp, unavailable: ['example.net'] }).response!;
+    expect(r.flags.rcode).toBe(RCODES.SERVFAIL);
+    expect(answer(q('www.example.org', TYPES.A), zones, { ...udp, unavailable: ['example.net'] }).response!.flags.rcode).toBe(RCODES.REFUSED);
+  });
+
   it('FORMERR without exactly one question, NOTIMP for other opcodes, silence for responses', () => {
     expect(answer(q('x', 1, { questions: [] }), zones, udp).response!.flags.rcode).toBe(RCODES.FORMERR);
     expect(answer({ ...q('www.example.com', 1), flags: emptyFlags({ opcode: OPCODES.UPDATE }) }, zones, udp).response!.flags.rcode).toBe(RCODES.NOTIMP);

@@ -36,6 +36,8 @@ export interface AnswerContext {
   transport: 'udp' | 'tcp';
   /** May this client transfer zones? (decided by the server from --allow-transfer) */
   transferAllowed: boolean;
+  /** Zones we should serve but hold no copy of (a secondary before its first transfer or after expire). */
+  unavailable?: readonly string[];
 }
 
 function reply(query: Message, rcode: number, over: Partial<Message> = {}): Message {
@@ -149,7 +151,11 @@ export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContex
   const qname = canonicalName(q.name);
   if (q.class !== CLASSES.IN && q.class !== CLASSES.ANY) return { response: withOpt(reply(query, RCODES.REFUSED)), udpLimit };
   const zone = findZone(zones, qname);
-  if (!zone) return { response: withOpt(reply(query, RCODES.REFUSED)), udpLimit };
+  if (!zone) {
+    // RFC 1035 4.1.1: SERVFAIL when we are meant to serve the name but cannot right now
+    const ours = ctx.unavailable?.some((o) => inZone(qname, o));
+    return { response: withOpt(reply(query, ours ? RCODES.SERVFAIL : RCODES.REFUSED)), udpLimit };
+  }
 
   if (q.type === TYPES.AXFR || q.type === TYPES.IXFR) {
     // RFC 5936 4.2: AXFR only over TCP; only from allowed clients; only for the apex.

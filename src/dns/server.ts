@@ -49,6 +49,8 @@ export interface DnsServerOptions {
   cacheSize?: number;
   /** Handles NOTIFY (opcode 4) from primaries; a secondary provides it. */
   onNotify?: (query: Message, client: Endpoint) => Message;
+  /** Origins this server should serve but holds no copy of yet: answered SERVFAIL, not REFUSED. */
+  unavailable?: () => readonly string[];
   signal?: AbortSignal;
 }
 
@@ -105,7 +107,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
       log.info({ ...netEvent('dns.notify', transport, client, server), ...meta, rcode: rcodeName(r[3]! & 0xf), size: r.length }, 'notify received');
       return [r];
     }
-    const a = answer(query, zones, { transport, transferAllowed: acl.allows(client.address) });
+    const a = answer(query, zones, { transport, transferAllowed: acl.allows(client.address), unavailable: opts.unavailable?.() });
     if (!a.response) return [];
     if (a.axfr) {
       const msgs = axfrMessages(query, a.axfr).map((m) => encodeLimited(m).buf);
