@@ -1,0 +1,81 @@
+// startDnsServer in-process on real sockets (127.0.0.1, port 0): the listener contract and the
+// failure paths that need a hook into the handler.
+import { describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { encode, frame, OPCODES, TYPES } from '../../src/dns/codec.js';
+import { buildQuery, query, udpExchange } from '../../src/dns/client.js';
+import { startDnsServer } from '../../src/dns/server.js';
+import { loadZoneFile } from '../../src/dns/zone-parser.js';
+import { EXAMPLE_ZONE } from './helpers.js';
+
+function memoryLogger(): { log: pino.Logger; records: () => Record<string, unknown>[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, stream), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+const zones = [loadZoneFile(EXAMPLE_ZONE)];
+
+describe('startDnsServer', () => {
+  it('binds UDP and TCP on the same port, resolves with the address, closes twice safely', async () => {
+    const srv = await startDnsServer({ zones });
+    expect(srv.address).toMatchObject({ host: '127.0.0.1', family: 'IPv4' });
+    expect(srv.address.port).toBeGreaterThan(0);
+    const server = { address: '127.0.0.1', port: srv.address.port };
+    expect((await query('www.example.com', TYPES.A, { server })).transport).toBe('udp');
+    expect((await query('www.example.com', TYPES.A, { server, tcp: true })).transport).toBe('tcp');
+    await srv.close();
+    await srv.close();
+    await expect(query('www.example.com', TYPES.A, { server, tcp: true, timeoutMs: 500 })).rejects.toThrow(/refused/);
+  });
+
+  it('a handler that throws is caught and logged; the server keeps answering', async () => {
+    const { log, records } = memoryLogger();
+    await using srv = await startDnsServer({
+      zones,
+      log,
+      onNotify: () => {
+        throw new Error('boom');
+      },
+    });
+    const server = { address: '127.0.0.1', port: srv.address.port };
+    const notify = buildQuery('example.com', TYPES.SOA, { opcode: OPCODES.NOTIFY });
+    await expect(udpExchange(notify, server, 300)).rejects.toThrow(/no answer/);
+    // over TCP the connection is dropped
+    await new Promise<void>((resolve) => {
+      const s = net.connect(server.port, '127.0.0.1', () => s.write(frame(encode(notify))));
+      s.on('error', () => {});
+      s.on('close', () => resolve());
+    });
+    const r = await query('www.example.com', TYPES.A, { server });
+    expect(r.response.answers).toHaveLength(1);
+    const errors = records().filter((x) => x.level === 50);
+    expect(errors.map((x) => x.msg)).toEqual(['handler error; datagram dropped', 'handler error; connection closed']);
+    expect((errors[0]!.err as { message: string }).message).toBe('boom');
+  });
+
+  it('closes a TCP connection whose length prefix exceeds the maximum message size', async () => {
+    const { log, records } = memoryLogger();
+    await using srv = await startDnsServer({ zones, log, maxTcpMessage: 4096 });
+    const closedByServer = await new Promise<boolean>((resolve) => {
+      const s = net.connect(srv.address.port, '127.0.0.1', () => s.write(Buffer.from([0xff, 0xff, 1, 2, 3])));
+      s.on('error', () => {});
+      s.on('close', () => resolve(true));
+      setTimeout(() => (s.destroy(), resolve(false)), 5000);
+    });
+    expect(closedByServer).toBe(true);
+    expect(records().some((x) => x.msg === 'tcp message of 65535 octets exceeds 4096; connection closed')).toBe(true);
+  });
+
+  it('refuses to start on a port already bound, with a LabError naming it', async () => {
+    await using a = await startDnsServer({ zones });
+    await expect(startDnsServer({ zones, port: a.address.port })).rejects.toMatchObject({ code: 'LAB_ERR_PORT_IN_USE' });
+  });
+});
