@@ -3,6 +3,7 @@ import { argParser, commandLogger } from '../cli-context.js';
 import { invalidArgument } from '../errors.js';
 import { bold, dim, green, print, printJson, red, table } from '../format.js';
 import { listSockets } from '../netstat/sockets.js';
+import { setProcessTitle } from '../run.js';
 import { describeLabel, hostEphemeralRange, IANA_DYNAMIC, parsePort } from '../ports/registry.js';
 import { parseEndpoint, formatEndpoint, type Endpoint } from '../socket-pair.js';
 import { openConversations } from './client.js';
@@ -65,6 +66,7 @@ Examples:
   $ socketlab connect 127.0.0.1:8920 --udp              UDP: no handshake, no connection state
   $ socketlab connect 127.0.0.1:8920 --hold 30          then run "ss -tn" in another terminal`)
     .action(async (target: Endpoint, flags: ConnectFlags, cmd: Command) => {
+      setProcessTitle('socketlab-connect');
       const log = commandLogger(cmd, 'socketlab-connect');
       const report = await runConnect(target, flags, log);
       if (flags.json) printJson(report);

@@ -21,8 +21,8 @@ describe('lab list and show', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^02-socket-pairs: Socket pairs and netstat$/m);
     expect(r.stdout).toMatch(/echo on local: socketlab echo --port \$\{port\}/);
-    expect(r.stdout).toMatch(/- tcp\/7007 is LISTEN, held by socketlab-echo/);
-    expect(r.stdout).toMatch(/- exactly 3 ESTABLISHED pairs share server port 7007/);
+    expect(r.stdout).toMatch(/- tcp\/8920 is LISTEN, held by socketlab-echo/);
+    expect(r.stdout).toMatch(/- exactly 3 ESTABLISHED pairs share server port 8920/);
   });
 
   it('an unknown lab names the labs there are, exit 2', async () => {
