@@ -19,7 +19,7 @@ const argOf = (flag, def) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const seconds = argOf('--seconds', 5);
-const rounds = argOf('--rounds', 3);
+const rounds = argOf('--rounds', 5);
 
 for (const tool of ['dnsperf', 'dnsmasq']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
