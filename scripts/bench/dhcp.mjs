@@ -114,6 +114,13 @@ try {
   await new Promise((r) => setTimeout(r, 1500)); // Kea prints nothing reliable at WARN; give it time to open its sockets
   if (kea.exitCode !== null) throw new Error('kea-dhcp4 exited at start');
 
+  // Kernel UDP counters per namespace: where datagrams were dropped (RcvbufErrors: a receive
+  // buffer overflowed) tells a slow server from a starved load generator.
+  const udp = async (host) => {
+    const lines = (await topo.hosts[host].exec('cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+    const [keys, vals] = lines.map((l) => l.split(/\s+/).slice(1));
+    return Object.fromEntries(keys.map((k, i) => [k, Number(vals[i])]));
+  };
   const perf = async (ip, rate, period, seed) => {
     // -g single: perfdhcp's multi-thread mode busy-waits and steals the CPU the servers need.
     const r = await topo.hosts.perf.exec('perfdhcp', ['-4', '-g', 'single', '-l', 'eth0', '-r', String(rate), '-R', '50000', '-s', String(seed), '-p', String(period), ip], { timeoutMs: (period + 10) * 1000 });
@@ -127,12 +134,19 @@ try {
   for (const rate of rates) {
     for (const [name, t] of Object.entries(targets)) {
       if (t.stopped || timeLeft() < (seconds + 10) * 1000) continue;
+      const host = name === 'socketlab' ? 'sl' : 'kea';
+      const [s0, p0] = [await udp(host), await udp('perf')];
       const r = await perf(t.ip, rate, seconds, seed++);
+      const [s1, p1] = [await udp(host), await udp('perf')];
+      r.rcvbufErrors = { server: s1.RcvbufErrors - s0.RcvbufErrors, perfdhcp: p1.RcvbufErrors - p0.RcvbufErrors };
       const sent = r.discoverOffer.sent + r.requestAck.sent;
       const drops = r.discoverOffer.drops + r.requestAck.drops;
       const run = { offered: rate, achieved: r.rate, drops, sent, dropRatio: sent ? drops / sent : 1, dropFree: sent > 0 && drops / sent <= DROP_TOLERANCE, ...r };
       t.runs.push(run);
-      console.log(`${name.padEnd(9)} offered ${String(rate).padStart(6)}/s  achieved ${r.rate.toFixed(0).padStart(6)}/s  drops ${drops}/${sent}`);
+      console.log(
+        `${name.padEnd(9)} offered ${String(rate).padStart(6)}/s  achieved ${r.rate.toFixed(0).padStart(6)}/s  drops ${drops}/${sent}` +
+          `  (receive-buffer overflows: server ${r.rcvbufErrors.server}, perfdhcp ${r.rcvbufErrors.perfdhcp})`,
+      );
       // two steps in a row far below the offered rate: the server is saturated, stop climbing
       const last = t.runs.slice(-2);
       if (last.length === 2 && last.every((x) => x.achieved < 0.7 * x.offered)) t.stopped = true;
