@@ -6,6 +6,7 @@
 //   probe.mjs dora    --count N [--prefix 02:10] [--concurrency K] [--timeout MS] [--deadline MS] [--retries R] [--max-misses M]
 //   probe.mjs request --mac M --requested IP [--server-id IP] [--ciaddr IP] [--to IP]
 //   probe.mjs discover --mac M
+//   probe.mjs release|decline --mac M [--requested IP] [--ciaddr IP] [--server-id IP] [--to IP]   (no reply)
 //   probe.mjs reboot  --pairs FILE [--retries R]   (lines "mac address": INIT-REBOOT each)
 //   probe.mjs fuzz    --count N --to IP [--seed S]
 import dgram from 'node:dgram';
@@ -120,17 +121,17 @@ if (mode === 'dora') {
     }
   };
   await Promise.all(Array.from({ length: conc }, worker));
-} else if (mode === 'request' || mode === 'discover' || mode === 'release') {
+} else if (mode === 'request' || mode === 'discover' || mode === 'release' || mode === 'decline') {
   const mac = arg('mac');
   const xid = (xidSeq = (xidSeq + 1) >>> 0);
   const options = {};
   if (arg('requested')) options[Opt.REQUESTED_IP] = arg('requested');
   if (arg('server-id')) options[Opt.SERVER_ID] = arg('server-id');
   const ciaddr = arg('ciaddr', '0.0.0.0');
-  const type = mode === 'request' ? MessageType.REQUEST : mode === 'discover' ? MessageType.DISCOVER : MessageType.RELEASE;
+  const type = { request: MessageType.REQUEST, discover: MessageType.DISCOVER, release: MessageType.RELEASE, decline: MessageType.DECLINE }[mode];
   const msg = base(mac, xid, type, options, { ciaddr, flags: ciaddr === '0.0.0.0' ? 0x8000 : 0 });
-  if (mode === 'release') {
-    await new Promise((r) => sock.send(encode(msg), 67, arg('to'), r));
+  if (mode === 'release' || mode === 'decline') {
+    await new Promise((r) => sock.send(encode(msg), 67, arg('to', '255.255.255.255'), r));
     out({ mac, result: 'sent' });
   } else {
     const r = await exchange(msg, arg('to', '255.255.255.255'), mode === 'request' ? [MessageType.ACK, MessageType.NAK] : [MessageType.OFFER], Number(arg('timeout', '2000')));

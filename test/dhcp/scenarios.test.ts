@@ -94,6 +94,20 @@ describeRoot('dhcp serve: one subnet', () => {
     expect(logRecords(log).some((r) => r.event === 'dhcp.out' && r.type === 'NAK' && r.to === '255.255.255.255:68')).toBe(true);
   });
 
+  it('DECLINE quarantines the address: recorded as declined, offered to nobody', async () => {
+    const p = topo.hosts.probe!;
+    const m = '02:ee:00:00:00:01';
+    const off = await probe(p, ['discover', '--mac', m]);
+    const addr = String(off[0]!.address);
+    await probe(p, ['request', '--mac', m, '--requested', addr, '--server-id', '10.0.1.1']);
+    await probe(p, ['decline', '--mac', m, '--requested', addr, '--server-id', '10.0.1.1']);
+    await waitFor(() => readLeaseFile(leases).find((r) => r.address === addr && r.state === 1), 'declined row');
+    for (const other of ['02:ee:00:00:00:02', '02:ee:00:00:00:03']) {
+      const d = await probe(p, ['discover', '--mac', other]);
+      expect(d[0]!.address).not.toBe(addr);
+    }
+  });
+
   it('pool exhaustion: no offer and a warning, never a crash; the server still answers afterwards', async () => {
     const p = topo.hosts.probe!;
     const res = await probe(p, ['dora', '--count', '10', '--prefix', '02:dd:00:00', '--concurrency', '1', '--timeout', '700']);
