@@ -14,6 +14,7 @@ describeRoot('dhcp client against dnsmasq', () => {
     const cli = fs.realpathSync(new URL('../../dist/cli.js', import.meta.url));
 
     beforeAll(async () => {
+      tmp.make();
       topo = await lab({
         hosts: [{ name: 'dm' }, { name: 'pc' }],
         segments: [{ name: 'lan', members: [{ host: 'dm', address: '10.0.3.1/24' }, { host: 'pc' }] }],

@@ -13,6 +13,7 @@ describeRoot('dhcp serve: kill -9 during a burst', () => {
   const serveArgs = ['-i', 'eth0', '--subnet', '10.1.0.0/16', '--range', '10.1.0.10-10.1.255.250', '--lease-time', '3600', '--leases', leases, '--log-level', 'warn'];
 
   beforeAll(async () => {
+    tmp.make();
     topo = await lab({
       hosts: [{ name: 'srv' }, { name: 'cl' }],
       segments: [{ name: 'lan', members: [{ host: 'srv', address: '10.1.0.1/16' }, { host: 'cl' }] }],

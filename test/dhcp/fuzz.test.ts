@@ -13,6 +13,7 @@ describeRoot('dhcp serve under fuzz', () => {
   const log = path.join(tmp.dir, 'server.log');
 
   beforeAll(async () => {
+    tmp.make();
     topo = await lab({
       hosts: [{ name: 'srv' }, { name: 'fz' }],
       segments: [{ name: 'lan', members: [{ host: 'srv', address: '10.2.0.1/16' }, { host: 'fz', address: '10.2.0.2/16' }] }],

@@ -13,10 +13,17 @@ export type { LeaseRecord, NetnsHost, Topology };
 
 export const PROBE = fileURLToPath(new URL('./probe.mjs', import.meta.url));
 
-/** A temp dir removed by the returned cleanup (register it next to creation). */
-export function tempDir(): { dir: string; [Symbol.dispose](): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-dhcp-'));
-  return { dir, [Symbol.dispose]: () => fs.rmSync(dir, { recursive: true, force: true }) };
+/**
+ * A temp dir's path, created by `make()` (call it in beforeAll: describe bodies also run for
+ * suites a -t filter skips, whose afterAll would never remove it) and removed by dispose.
+ */
+export function tempDir(): { dir: string; make(): void; [Symbol.dispose](): void } {
+  const dir = path.join(os.tmpdir(), `sl-dhcp-${process.pid}-${randomId()}`);
+  return {
+    dir,
+    make: () => fs.mkdirSync(dir, { recursive: true, mode: 0o700 }),
+    [Symbol.dispose]: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A topology with a fresh short id (namespaces `sl-<id>-<host>`), removed with `await using`. */

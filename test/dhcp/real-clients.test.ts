@@ -17,6 +17,7 @@ describeRoot('dhcp serve with real clients', () => {
     const log = path.join(tmp.dir, 'server.log');
 
     beforeAll(async () => {
+      tmp.make();
       topo = await lab({
         hosts: [{ name: 'srv' }, { name: 'isc' }, { name: 'bb' }, { name: 'sl' }],
         segments: [{ name: 'lan', members: [{ host: 'srv', address: '10.0.1.1/24' }, { host: 'isc' }, { host: 'bb' }, { host: 'sl' }] }],

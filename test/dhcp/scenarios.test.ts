@@ -15,6 +15,7 @@ describeRoot('dhcp serve: one subnet', () => {
   const RESERVED_MAC = '02:aa:00:00:00:01';
 
   beforeAll(async () => {
+    tmp.make();
     topo = await lab({
       hosts: [{ name: 'srv' }, { name: 'pc' }, { name: 'probe' }],
       segments: [{ name: 'lan', members: [{ host: 'srv', address: '10.0.1.1/24' }, { host: 'pc' }, { host: 'probe' }] }],
@@ -137,6 +138,7 @@ describeRoot('dhcp relay across two subnets', () => {
   const relayLog = path.join(tmp.dir, 'relay.log');
 
   beforeAll(async () => {
+    tmp.make();
     topo = await lab({
       hosts: [{ name: 'srv' }, { name: 'rtr', forwarding: true }, { name: 'far' }],
       segments: [
