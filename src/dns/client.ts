@@ -13,7 +13,6 @@ import {
   decode,
   Deframer,
   emptyFlags,
-  encode,
   frame,
   OPCODES,
   optRecord,
@@ -22,6 +21,7 @@ import {
   type Message,
   type ResourceRecord,
 } from './codec.js';
+import { encodeQuery, queryId } from './dns2-wire.js';
 
 export interface ExchangeResult {
   response: Message;
@@ -55,10 +55,10 @@ export interface QueryResult extends ExchangeResult {
   tries: number;
 }
 
-/** Builds a query message. */
+/** Builds a query message; its ID comes from a CSPRNG (RFC 5452 4.3) unless given. */
 export function buildQuery(name: string, type: number, opts: { id?: number; rd?: boolean; edns?: number; opcode?: number } = {}): Message {
   return {
-    id: opts.id ?? Math.floor(Math.random() * 65536),
+    id: opts.id ?? queryId(),
     flags: emptyFlags({ rd: opts.rd ?? false, opcode: opts.opcode ?? OPCODES.QUERY }),
     questions: [{ name: canonicalName(name), type, class: CLASSES.IN }],
     answers: [],
@@ -84,7 +84,7 @@ function matches(q: Message, res: Message): boolean {
 
 /** One UDP try: sends `query`, waits for a matching answer from exactly that server. */
 export function udpExchange(query: Message, server: Endpoint, timeoutMs: number): Promise<ExchangeResult> {
-  const wire = encode(query);
+  const wire = encodeQuery(query);
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(isIPv6(server.address) ? 'udp6' : 'udp4');
     let done = false;
@@ -166,7 +166,7 @@ export function tcpConversation(
 /** One query over TCP. */
 export async function tcpExchange(query: Message, server: Endpoint, timeoutMs: number): Promise<ExchangeResult> {
   let result: ExchangeResult | undefined;
-  await tcpConversation([encode(query)], server, timeoutMs, (buf, local) => {
+  await tcpConversation([encodeQuery(query)], server, timeoutMs, (buf, local) => {
     let res: Message;
     try {
       res = decode(buf);
@@ -219,7 +219,7 @@ export async function axfr(origin: string, server: Endpoint, timeoutMs = 10_000,
   let messages = 0;
   let size = 0;
   const local = await tcpConversation(
-    [encode(q)],
+    [encodeQuery(q)],
     server,
     timeoutMs,
     (buf) => {
@@ -345,7 +345,7 @@ export class TcpSession {
           else resolve();
         },
       });
-      sock.write(frame(encode(query)));
+      sock.write(frame(encodeQuery(query)));
     });
   }
 

@@ -1,13 +1,14 @@
 // Interop with an independent DNS implementation: the dns2 package (3.1.1). Queries dns2 builds
 // must decode with our codec and be answered by our policy; responses our codec encodes must
 // decode with dns2 to the same records. If either side drifts from RFC 1035 wire format, these fail.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { Packet, type Resource } from 'dns2';
 import { decode, emptyFlags, encode, encodeLimited, optRecord, RCODES, TYPES, type Message, type ResourceRecord } from './codec.js';
 import { answer } from './policy.js';
 import { parseZone } from './zone-parser.js';
 import { buildQuery } from './client.js';
+import { dns2QueryBytes, encodeQuery, queryId } from './dns2-wire.js';
 
 const zone = parseZone(`$ORIGIN example.com.
 $TTL 3600
@@ -38,18 +39,6 @@ function dns2Query(name: string, type: number, id = 4242): Buffer {
   const p = new Packet(new Packet.Header({ id, rd: 0 }));
   p.questions.push(new Packet.Question(name, type, Packet.CLASS.IN));
   p.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: 1232 }));
-  return p.toBuffer();
-}
-
-/** The same query built by dns2 from one of our query messages (header, questions, empty OPTs). */
-function dns2QueryBytes(msg: Message): Buffer {
-  const f = msg.flags;
-  const bit = (b: boolean): 0 | 1 => (b ? 1 : 0);
-  const h = new Packet.Header({ id: msg.id, qr: bit(f.qr), opcode: f.opcode, aa: bit(f.aa), tc: bit(f.tc), rd: bit(f.rd), ra: bit(f.ra), rcode: f.rcode });
-  Object.assign(h, { ad: bit(f.ad), cd: bit(f.cd) }); // dns2 encodes AD/CD; its typings omit them
-  const p = new Packet(h);
-  for (const q of msg.questions) p.questions.push(new Packet.Question(q.name, q.type, q.class));
-  for (const o of msg.additionals) p.additionals.push(Packet.Resource.EDNS([], { udpPayloadSize: o.class }));
   return p.toBuffer();
 }
 
@@ -93,18 +82,66 @@ describe('dns2 -> socketlab: queries built by dns2', () => {
   });
 
   it('the bytes dns2 builds for a query are exactly the bytes our codec builds (property, 2000 cases)', () => {
-    const label = fc.stringMatching(/^[a-zA-Z0-9_-]{1,20}$/);
+    const label = fc.stringMatching(/^[a-zA-Z0-9_*!~-]{1,20}$/);
     const name = fc.array(label, { minLength: 0, maxLength: 6 }).map((ls) => ls.join('.'));
     fc.assert(
       fc.property(name, fc.constantFrom(1, 2, 5, 6, 12, 15, 16, 28, 33, 252, 255, 257), fc.integer({ min: 0, max: 0xffff }), fc.boolean(), fc.constantFrom(0, 512, 1232, 4096), (n, type, id, rd, edns) => {
           const msg = buildQuery(n, type, { id, rd, edns });
           const ours = encode(msg);
-          expect(dns2QueryBytes(msg)).toEqual(ours);
+          const theirs = dns2QueryBytes(msg);
+          expect(theirs).toBeDefined();
+          expect(theirs).toEqual(ours);
           expect(decode(ours).questions[0]).toEqual({ name: n.toLowerCase(), type, class: 1 });
         },
       ),
       { seed: 20261121, numRuns: 2000 },
     );
+  });
+});
+
+describe('encodeQuery: the client sends what dns2 builds', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('uses dns2 for plain queries: `dns query`, AXFR, the secondary\'s SOA checks', () => {
+    const spy = vi.spyOn(Packet.prototype, 'toBuffer');
+    for (const [name, type] of [['www.example.com', TYPES.A], ['example.com', TYPES.AXFR], ['Example.COM.', TYPES.SOA], ['', TYPES.NS]] as const) {
+      const msg = buildQuery(name, type, { edns: 1232 });
+      expect(encodeQuery(msg)).toEqual(encode(msg));
+    }
+    expect(spy).toHaveBeenCalledTimes(4);
+  });
+
+  it('falls back to codec.ts, byte for byte, where dns2 would write something else', () => {
+    const spy = vi.spyOn(Packet.prototype, 'toBuffer');
+    const notify: Message = { ...buildQuery('example.com', TYPES.SOA, { opcode: 4 }), answers: [{ name: 'example.com', type: TYPES.SOA, class: 1, ttl: 0, data: { mname: 'a', rname: 'b', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 } }] };
+    const cases: Message[] = [
+      buildQuery('a\\.b.example.com', TYPES.A), // one label with a dot in it
+      buildQuery('caf\\233.example.com', TYPES.A), // \DDD escape
+      buildQuery('café.example.com', TYPES.A), // dns2 would write U+00E9 as one octet, not UTF-8
+      buildQuery('www.example.com', TYPES.A, { edns: 1232 }),
+      notify,
+    ];
+    cases[3]!.additionals[0]!.ttl = 0x8000; // DO bit: dns2 would need its own flag for it
+    for (const m of cases) {
+      expect(dns2QueryBytes(m)).toBeUndefined();
+      expect(encodeQuery(m)).toEqual(encode(m));
+    }
+    expect(spy).not.toHaveBeenCalled();
+    expect(decode(encodeQuery(cases[0]!)).questions[0]!.name).toBe('a\\.b.example.com');
+  });
+
+  it('rejects what codec.ts rejects, with codec.ts\'s message (empty label, > 255 octets)', () => {
+    expect(() => encodeQuery(buildQuery('a..b', TYPES.A))).toThrow(/empty label/);
+    expect(() => encodeQuery(buildQuery(Array(64).fill('abc').join('.'), TYPES.A))).toThrow(/longer than 255 octets/);
+  });
+
+  it('query IDs come from dns2\'s CSPRNG over all 16 bits', () => {
+    const spy = vi.spyOn(Packet, 'uuid');
+    const ids = new Set(Array.from({ length: 2000 }, () => buildQuery('x', 1).id));
+    expect(spy).toHaveBeenCalledTimes(2000);
+    for (const id of ids) expect(Number.isInteger(id) && id >= 0 && id <= 0xffff).toBe(true);
+    expect(ids.size).toBeGreaterThan(1900); // ~1970 distinct expected from 65536 values
+    expect(queryId()).toBeLessThanOrEqual(0xffff);
   });
 });
 
