@@ -3,8 +3,9 @@ import os from 'node:os';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { netEvent } from '../events.js';
-import { LabError, asSystemError } from '../errors.js';
-import { onceClose, type Listener, type BoundAddress } from '../listener.js';
+import { LabError } from '../errors.js';
+import { awaitListening, onceClose, type Listener, type BoundAddress } from '../listener.js';
+import { bindError } from '../bind-errors.js';
 import type { Endpoint } from '../socket-pair.js';
 import {
   BOOTREQUEST,
@@ -209,22 +210,11 @@ function logLease(log: Logger, c: LeaseRecord): void {
   );
 }
 
-/** Binds a UDP socket, turning EACCES/EADDRINUSE into LabErrors. */
-export function bindUdp(sock: dgram.Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onErr = (err: Error): void => {
-      sock.off('listening', onOk);
-      const e = asSystemError(err);
-      if (e.code === 'EACCES') reject(new LabError('LAB_ERR_PRIVILEGED_PORT', `binding udp ${address}:${port} needs root (ports below 1024)`));
-      else if (e.code === 'EADDRNOTAVAIL') reject(new LabError('LAB_ERR_DHCP', `udp ${address}:${port}: address not on any interface here`));
-      else reject(new LabError('LAB_ERR_PORT_IN_USE', `cannot bind udp ${address}:${port}: ${e.message}`));
-    };
-    const onOk = (): void => {
-      sock.off('error', onErr);
-      resolve();
-    };
-    sock.once('error', onErr);
-    sock.once('listening', onOk);
-    sock.bind(port, address);
-  });
+/** Binds a UDP socket; a failure becomes the shared LabError (port in use and by whom, privileged port, bad address). */
+export async function bindUdp(sock: dgram.Socket, port: number, address: string): Promise<void> {
+  try {
+    await awaitListening(sock, () => sock.bind(port, address));
+  } catch (err) {
+    throw await bindError(err, address, port, 'udp');
+  }
 }
