@@ -10,6 +10,7 @@ import {
   encode,
   encodeLimited,
   frame,
+  MAX_POINTER_HOPS,
   optRecord,
   TYPES,
   type Message,
@@ -76,6 +77,24 @@ describe('codec', () => {
     // a -> b -> a through two labels
     const twoStep = Buffer.concat([header, Buffer.from([1, 0x61, 0xc0, 12, 0, 1, 0, 1])]);
     expect(() => decodeName(twoStep, 12)).toThrow(DecodeError);
+  });
+
+  it('caps the chain of backward pointers in one name (a quadratic-time stall otherwise)', () => {
+    // "a" at 12, then pointers each pointing to the one before: a legal-looking chain of any length
+    const chain = (hops: number): { buf: Buffer; last: number } => {
+      const parts = [Buffer.alloc(12), Buffer.from([1, 0x61, 0])];
+      let prev = 12;
+      for (let i = 0; i < hops; i++) {
+        const at = 15 + 2 * i;
+        parts.push(Buffer.from([0xc0 | (prev >> 8), prev & 0xff]));
+        prev = at;
+      }
+      return { buf: Buffer.concat(parts), last: prev };
+    };
+    const ok = chain(MAX_POINTER_HOPS);
+    expect(decodeName(ok.buf, ok.last).name).toBe('a');
+    const tooLong = chain(MAX_POINTER_HOPS + 1);
+    expect(() => decodeName(tooLong.buf, tooLong.last)).toThrow(/more than 127 compression pointers/);
   });
 
   it('rejects counts larger than the packet, short headers and truncated records', () => {
