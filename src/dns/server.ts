@@ -8,8 +8,9 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
-import { LabError, asSystemError } from '../errors.js';
-import { onceClose, type BoundAddress, type Listener } from '../listener.js';
+import { asSystemError } from '../errors.js';
+import { awaitListening, onceClose, type BoundAddress, type Listener } from '../listener.js';
+import { bindError } from '../bind-errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { netEvent } from '../events.js';
 import { normalizeAddress, type Endpoint } from '../socket-pair.js';
@@ -244,32 +245,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   };
 }
 
-function bindError(err: unknown, host: string, port: number, transport: string): LabError {
-  const e = asSystemError(err);
-  if (e.code === 'EADDRINUSE') return new LabError('LAB_ERR_PORT_IN_USE', `${transport} port ${port} on ${host} is already in use: stop the other server (ss -lnp 'sport = :${port}') or pick another --port`, { host, port });
-  if (e.code === 'EACCES') return new LabError('LAB_ERR_PRIVILEGED_PORT', `binding ${transport} port ${port} needs root or CAP_NET_BIND_SERVICE (ports below 1024 are well-known ports): run as root or use --port 5300`, { host, port });
-  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EINVAL') return new LabError('LAB_ERR_BAD_HOST', `cannot bind ${host}: no interface here has that address (${e.code})`, { host, port });
-  return new LabError('LAB_ERR_INTERNAL', `cannot bind ${transport} ${host}:${port}: ${e.message}`, { host, port }, { cause: err });
-}
-
-function bindUdp(host: string, port: number): Promise<dgram.Socket> {
-  return new Promise((resolve, reject) => {
-    // Addresses here are always literals (bind host is checked, replies go to rinfo.address): a
-    // synchronous lookup skips dns.lookup's nextTick hop on every send.
-    const s = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
-    const onError = (err: Error): void => {
-      s.removeListener('listening', onListening);
-      s.close();
-      reject(err);
-    };
-    const onListening = (): void => {
-      s.removeListener('error', onError);
-      resolve(s);
-    };
-    s.once('error', onError);
-    s.once('listening', onListening);
-    s.bind({ address: host, port });
-  });
+async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
+  // Addresses here are always literals (bind host is checked, replies go to rinfo.address): a
+  // synchronous lookup skips dns.lookup's nextTick hop on every send.
+  const s = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
+  try {
+    await awaitListening(s, () => s.bind({ address: host, port }));
+    return s;
+  } catch (err) {
+    s.close();
+    throw err;
+  }
 }
 
 const literalLookup = ((address: string, opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => {
@@ -278,21 +264,10 @@ const literalLookup = ((address: string, opts: unknown, cb: (err: Error | null, 
   else cb(null, address, family);
 }) as unknown as dgram.SocketOptions['lookup'];
 
-function bindTcp(host: string, port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer({ pauseOnConnect: false });
-    const onError = (err: Error): void => {
-      s.removeListener('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      s.removeListener('error', onError);
-      resolve(s);
-    };
-    s.once('error', onError);
-    s.once('listening', onListening);
-    s.listen({ host, port, exclusive: false });
-  });
+async function bindTcp(host: string, port: number): Promise<net.Server> {
+  const s = net.createServer({ pauseOnConnect: false });
+  await awaitListening(s, () => s.listen({ host, port, exclusive: false }));
+  return s;
 }
 
 /** UDP first (port 0 picks one), then TCP on the same number; on a port-0 clash, try again. */
@@ -302,7 +277,7 @@ async function bindBoth(host: string, port: number, maxConnections: number): Pro
     try {
       udp = await bindUdp(host, port);
     } catch (err) {
-      throw bindError(err, host, port, 'udp');
+      throw await bindError(err, host, port, 'udp');
     }
     const p = udp.address().port;
     try {
@@ -312,7 +287,7 @@ async function bindBoth(host: string, port: number, maxConnections: number): Pro
     } catch (err) {
       udp.close();
       if (port === 0 && asSystemError(err).code === 'EADDRINUSE' && attempt < 10) continue;
-      throw bindError(err, host, p, 'tcp');
+      throw await bindError(err, host, p, 'tcp');
     }
   }
 }

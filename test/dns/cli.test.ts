@@ -129,6 +129,6 @@ describe('socketlab dns: bad input says what and where', () => {
     await using srv = await startDns(['--zone', EXAMPLE_ZONE], dir.path);
     const r = await runCli(['dns', 'serve', '--zone', EXAMPLE_ZONE, '--port', String(srv.port)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`port ${srv.port} on 127\\.0\\.0\\.1 is already in use`));
+    expect(r.stderr).toMatch(new RegExp(`udp/${srv.port} on 127\\.0\\.0\\.1: the port is already in use by socketlab-dns \\(pid \\d+\\)`));
   });
 });
