@@ -5,7 +5,7 @@ import { netEvent } from '../events.js';
 import { onceClose, type Listener, type BoundAddress } from '../listener.js';
 import type { Endpoint } from '../socket-pair.js';
 import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, CLIENT_PORT, SERVER_PORT, decode, messageType, messageTypeName, relayForward, relayReply, type DhcpMessage } from './codec.js';
-import { bindUdp, interfaceAddress } from './server.js';
+import { bindBroadcastPair, interfaceAddress } from './server.js';
 
 export interface DhcpRelayOptions {
   /** Client-side interface: giaddr is its address and option 82's circuit id is its name. */
@@ -39,17 +39,7 @@ export async function startDhcpRelay(opts: DhcpRelayOptions): Promise<Listener<B
   const ifaddr = opts.interfaceAddress ?? interfaceAddress(opts.interface);
   const local: Endpoint = { address: ifaddr, port };
   const server: Endpoint = { address: opts.server, port: serverPort };
-  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  await bindUdp(rx, port, '0.0.0.0');
-  try {
-    await bindUdp(tx, port, ifaddr);
-  } catch (err) {
-    rx.close();
-    throw err;
-  }
-  rx.setBroadcast(true);
-  tx.setBroadcast(true);
+  const { rx, tx } = await bindBroadcastPair(port, ifaddr);
 
   const onMessage = (buf: Buffer, rinfo: dgram.RemoteInfo): void => {
     const peer: Endpoint = { address: rinfo.address, port: rinfo.port };

@@ -80,17 +80,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   // Large receive buffers: bursts (many clients booting at once, perfdhcp) otherwise overflow the
   // default ~200 KB and the kernel drops requests (RcvbufErrors) while the event loop is busy.
   // The kernel caps the size at net.core.rmem_max.
-  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECV_BUFFER });
-  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECV_BUFFER, sendBufferSize: RECV_BUFFER });
-  await bindUdp(rx, port, '0.0.0.0');
-  try {
-    await bindUdp(tx, port, ifaddr);
-  } catch (err) {
-    rx.close();
-    throw err;
-  }
-  rx.setBroadcast(true);
-  tx.setBroadcast(true);
+  const { rx, tx } = await bindBroadcastPair(port, ifaddr, RECV_BUFFER);
 
   const send = (reply: DhcpMessage, to: Endpoint, client: Endpoint): void => {
     let buf: Buffer;
@@ -208,6 +198,27 @@ function logLease(log: Logger, c: LeaseRecord): void {
     { event: 'dhcp.lease', address: c.address, hwaddr: c.hwaddr, clientId: c.clientId || undefined, state: leaseStateName[c.state], expire: c.expire, subnetId: c.subnetId, hostname: c.hostname || undefined },
     `lease ${c.address} ${leaseStateName[c.state]}`,
   );
+}
+
+/**
+ * The two sockets a DHCP server or relay needs on one port: `rx` on 0.0.0.0 receives broadcasts,
+ * `tx` on the interface address receives unicasts and sends every reply (a 0.0.0.0-bound socket
+ * cannot send to 255.255.255.255: "network unreachable").
+ */
+export async function bindBroadcastPair(port: number, ifaddr: string, bufferSize?: number): Promise<{ rx: dgram.Socket; tx: dgram.Socket }> {
+  const sizes = bufferSize ? { recvBufferSize: bufferSize, sendBufferSize: bufferSize } : {};
+  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...sizes });
+  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...sizes });
+  await bindUdp(rx, port, '0.0.0.0');
+  try {
+    await bindUdp(tx, port, ifaddr);
+  } catch (err) {
+    rx.close();
+    throw err;
+  }
+  rx.setBroadcast(true);
+  tx.setBroadcast(true);
+  return { rx, tx };
 }
 
 /** Binds a UDP socket; a failure becomes the shared LabError (port in use and by whom, privileged port, bad address). */
