@@ -36,10 +36,10 @@ export function buildProgram(): Command {
     `
 Examples:
   $ socketlab ports 443                      classify a port and name its service
-  $ socketlab echo --port 7007               TCP+UDP echo server on 127.0.0.1:7007
-  $ socketlab connect 127.0.0.1:7007 --count 3 --verify
-  $ socketlab netstat -tn --port 7007        the kernel's view of those sockets
-  $ socketlab dns serve --zone labs/06-dns/example.zone
+  $ socketlab echo                           TCP+UDP echo server on 127.0.0.1:8920
+  $ socketlab connect 127.0.0.1:8920 --count 3 --verify
+  $ socketlab netstat -tn --port 8920        the kernel's view of those sockets
+  $ socketlab dns serve --zone examples/zones/example.zone   DNS on 127.0.0.1:5300, UDP and TCP
   $ socketlab lab run 02-socket-pairs        a whole lab: topology, services, steps, checks`,
   );
   return program;
