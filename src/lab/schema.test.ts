@@ -51,6 +51,9 @@ checks:
     hint: look at the log
 `;
 
+const CAPTURE = (fields: string): string =>
+  `name: 03-x\ntitle: t\ntopic: t\nroot: true\nhosts: [{ name: local, kind: localhost }]\nservices: [{ name: cap, run: "capture --port 7007" }]\nchecks:\n  - { kind: capture, service: cap, ${fields}, hint: h }\n`;
+
 describe('lab file schema', () => {
   it('accepts a good file and fills in single-host defaults', () => {
     const spec = loadLabFile(write(GOOD));
@@ -87,6 +90,14 @@ describe('lab file schema', () => {
     ['a copied file with a path', GOOD.replace('vars: { port: 7007 }', 'files: [../secret]\nvars: { port: 7007 }'), /: files\[0\]: must be a file name inside the lab folder \(no path\), got string "\.\.\/secret"/],
     ['a program service without a ready pattern', GOOD.replace('run: echo --port ${port}', 'run: radvd -n\n    program: true'), /services\[0\]\.ready: is required for a program service/],
     ['established-pairs without a count', GOOD.replace('kind: listening\n    proto: tcp\n    port: ${port}\n    process: socketlab-echo', 'kind: established-pairs\n    port: 7007'), /checks\[0\]: established-pairs needs count or min/],
+    // a capture check with nothing to look for passed on any capture, even an empty one
+    ['a capture check with handshake: false and no sequence', CAPTURE('handshake: false'), /checks\[0\]: capture needs handshake: true or a sequence \(line 8\)/],
+    ['a capture check with an empty sequence', CAPTURE('sequence: []'), /checks\[0\]\.sequence: must be a non-empty list of segment kinds/],
+    ['a capture check with a misspelt segment kind', CAPTURE('sequence: [SYN, SYNACK]'), /checks\[0\]\.sequence: must be a non-empty list of segment kinds \(SYN, SYN-ACK, ACK, DATA, FIN, RST\)/],
+    ['a capture check with handshake and a sequence (the sequence was ignored)', CAPTURE('handshake: true, sequence: [FIN]'), /checks\[0\]: capture takes handshake: true or a sequence, not both/],
+    // a templated exit was dropped for steps (default 0 used) and never equal for command checks
+    ['a step with a templated exit code', GOOD.replace('    background: true\n    until: "pair"\n', '    exit: "${port}"\n'), /steps\[0\]\.exit: must be a number from 0 to 255, got string "\$\{port\}"/],
+    ['a command check with a templated exit code', CAPTURE('kind: command, run: "true", exit: "${x}"').replace('kind: capture, service: cap, kind: command', 'kind: command'), /checks\[0\]\.exit: must be a number from 0 to 255/],
     ['not YAML', 'name: [unclosed\n', /lab\d+\.yaml:\d+: not valid YAML/],
     ['a list at the top', '- a\n- b\n', /: \(top level\): must be a mapping/],
   ];

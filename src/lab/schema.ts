@@ -287,6 +287,9 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** Segment kinds a capture check can name (what flagsKind() in checks.ts reads from tcpdump's flags). */
+const SEGMENT_KINDS: readonly string[] = ['SYN', 'SYN-ACK', 'ACK', 'DATA', 'FIN', 'RST'];
+
 const CHECK_FIELDS: Record<CheckKind, readonly string[]> = {
   listening: ['proto', 'port', 'process', 'absent'],
   'established-pairs': ['port', 'count', 'min'],
@@ -420,7 +423,7 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
     const show = v.str(o, 'show', p);
     const background = v.bool(o, 'background', p);
     const until = v.regex(o, 'until', p);
-    const exit = v.int(o, 'exit', p, 0, 255);
+    const exit = exitCode(v, o, p);
     const wait = o.wait;
     if (wait !== undefined && (typeof wait !== 'number' || wait < 0 || wait > 120)) v.fail([...p, 'wait'], 'must be seconds from 0 to 120');
     if (until && !background) v.fail([...p, 'until'], 'only applies to a background step');
@@ -480,12 +483,16 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
         break;
       }
       case 'command':
-        checks.push({ ...base, kind, run: v.command(o, 'run', p)!, exit: v.int(o, 'exit', p, 0, 255) as number | undefined, 'stdout-matches': v.regex(o, 'stdout-matches', p), 'stdout-not-matches': v.regex(o, 'stdout-not-matches', p) } as CommandCheck);
+        checks.push({ ...base, kind, run: v.command(o, 'run', p)!, exit: exitCode(v, o, p), 'stdout-matches': v.regex(o, 'stdout-matches', p), 'stdout-not-matches': v.regex(o, 'stdout-not-matches', p) } as CommandCheck);
         break;
       case 'capture': {
         const seq = o.sequence;
-        if (seq !== undefined && (!Array.isArray(seq) || !seq.every((x) => typeof x === 'string'))) v.fail([...p, 'sequence'], 'must be a list of segment kinds, e.g. [SYN, SYN-ACK, ACK]');
-        if (o.handshake === undefined && seq === undefined) v.fail(p, 'capture needs handshake: true or a sequence');
+        // an empty want list (handshake: false, sequence: []) would pass on any capture, even an empty one
+        if (seq !== undefined && (!Array.isArray(seq) || seq.length === 0 || !seq.every((x) => typeof x === 'string' && SEGMENT_KINDS.includes(x.toUpperCase())))) {
+          v.fail([...p, 'sequence'], `must be a non-empty list of segment kinds (${SEGMENT_KINDS.join(', ')}), e.g. [SYN, SYN-ACK, ACK]`);
+        }
+        if (o.handshake !== true && seq === undefined) v.fail(p, 'capture needs handshake: true or a sequence');
+        if (o.handshake === true && seq !== undefined) v.fail(p, 'capture takes handshake: true or a sequence, not both (add SYN, SYN-ACK, ACK to the sequence)');
         checks.push({ ...base, kind, service: serviceRef(o, p)!, handshake: v.bool(o, 'handshake', p), sequence: seq as string[] | undefined } as CaptureCheck);
         break;
       }
@@ -498,6 +505,13 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
     spec: { name: name!, title: title!, topic: topic!, ...(summary && { summary }), ...(root && { root }), files, vars, hosts, segments, routes, services, steps, checks: checks.map(stripUndefined), file, dir },
     issues: [],
   };
+}
+
+/** An expected exit code: a plain number (the runner compares it as is; a `${var}` here was dropped or never matched). */
+function exitCode(v: Validator, o: Obj, p: (string | number)[]): number | undefined {
+  const exit = v.int(o, 'exit', p, 0, 255);
+  if (typeof exit === 'string') return v.fail([...p, 'exit'], `must be a number from 0 to 255, got ${describe(exit)} (\${var} is not supported here)`);
+  return exit;
 }
 
 function stripUndefined<T extends object>(o: T): T {
