@@ -57,7 +57,7 @@ export function formatStep(s: StepResult, _i: number): string {
 const xmlEscape = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
     // characters XML 1.0 does not allow at all (terminal escapes in tool output)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
 
 /** JUnit XML: one testsuite per lab, one testcase per check (and per failed step), for CI and grading. */
 export function toJunit(reports: LabReport[]): string {

@@ -5,6 +5,8 @@ import { fill, fillInt } from './template.js';
 import { toJunit, type LabReport } from './output.js';
 import { servicePorts } from './docker.js';
 import { eventFields, eventLabel } from './event-view.js';
+import { renderReport } from './report.js';
+import type { LabSpec } from './schema.js';
 import { LabError } from '../errors.js';
 
 describe('splitCommand', () => {
@@ -83,6 +85,8 @@ describe('JUnit XML', () => {
     expect(xml).toContain('name="a &lt;b&gt; &amp; &quot;c&quot;"');
     expect(xml).toContain('hint: it&apos;s &lt;fine&gt;');
     expect(xml).not.toMatch(/\u001b/);
+    // U+FFFE and U+FFFF are valid UTF-8 but not XML 1.0 characters: a parser rejects the whole file
+    expect(toJunit([{ ...r, checks: [{ ...r.checks[0]!, detail: 'odd \ufffe\uffff bytes' }] }])).toContain('odd  bytes');
     expect(xml.match(/<testcase /g)).toHaveLength(2);
   });
 });
@@ -103,4 +107,15 @@ describe('splitCommand keeps backslashes as sh does inside double quotes', () =>
     [`a "\\\\b"`, ['a', '\\b']],
     [`a "\\$HOME"`, ['a', '$HOME']],
   ])('%s', (line, argv) => expect(splitCommand(line)).toEqual(argv));
+});
+
+describe('HTML report', () => {
+  it('escapes every log field it puts in the page, the transport in a class attribute too', () => {
+    const spec: LabSpec = { name: '01-x', title: 't', topic: 't', files: [], vars: {}, hosts: [{ name: 'local', kind: 'localhost' }], segments: [], routes: [], services: [], steps: [], checks: [], file: 'lab.yaml', dir: '.' };
+    const report: LabReport = { lab: '01-x', title: 't', topic: 't', exitCode: 0, passed: true, startedAt: '2026-11-21T06:00:00.000Z', durationMs: 1, steps: [], checks: [] };
+    const evil = '"><script>alert(1)</script>';
+    const html = renderReport(spec, report, [{ t: 0, label: 'x', fields: '', from: '127.0.0.1:1', to: '127.0.0.1:2', pair: '127.0.0.1:1 <-> 127.0.0.1:2', transport: `tcp${evil}`, service: 'echo', host: 'local' }], new Map());
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('class="event tcp&quot;&gt;&lt;script&gt;');
+  });
 });

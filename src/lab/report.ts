@@ -106,7 +106,7 @@ function ladderSvg(events: ReportEvent[], lanes: Lane[], laneOf: (e: string) => 
       ? `<path d="M${x1} ${y - 8} h40 v16 h-40" class="arrow" marker-end="url(#head)"/>`
       : `<line x1="${x1}" y1="${y}" x2="${x2 + (x2 > x1 ? -4 : 4)}" y2="${y}" class="arrow" marker-end="url(#head)"/>`;
     parts.push(
-      `<g class="${cls}" data-index="${i}" data-from="${esc(e.from)}" data-to="${esc(e.to)}"><title>${esc(`${e.label}\n${e.from} -> ${e.to}\n${e.fields}\nlogged by ${e.service} on ${e.host}, +${e.t.toFixed(3)} s`)}</title>` +
+      `<g class="${esc(cls)}" data-index="${i}" data-from="${esc(e.from)}" data-to="${esc(e.to)}"><title>${esc(`${e.label}\n${e.from} -> ${e.to}\n${e.fields}\nlogged by ${e.service} on ${e.host}, +${e.t.toFixed(3)} s`)}</title>` +
         `${line}<text x="${x1 === x2 ? x1 + 46 : mid}" y="${y - 6}" class="label${x1 === x2 ? ' self' : ''}">${esc(e.label)}</text>` +
         `<text x="${x1 === x2 ? x1 + 46 : mid}" y="${y + 14}" class="fields${x1 === x2 ? ' self' : ''}">${esc(e.fields.length > 70 ? `${e.fields.slice(0, 68)}…` : e.fields)}</text>` +
         `<text x="4" y="${y + 4}" class="time">+${e.t.toFixed(3)}</text></g>`,
