@@ -30,11 +30,15 @@ export interface RunState {
   processes: RunProcess[];
 }
 
-/** $SOCKETLAB_RUN_DIR, else $XDG_RUNTIME_DIR/socketlab-labs, else /tmp/socketlab-labs. */
+/**
+ * $SOCKETLAB_RUN_DIR, else $XDG_RUNTIME_DIR/socketlab-labs (already per user), else
+ * /tmp/socketlab-labs-<uid>: a shared /tmp folder made by one user (say, root via sudo) would
+ * otherwise lock every other user out of running labs.
+ */
 export function runRoot(): string {
   if (process.env.SOCKETLAB_RUN_DIR) return process.env.SOCKETLAB_RUN_DIR;
-  const base = process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR) ? process.env.XDG_RUNTIME_DIR : tmpdir();
-  return join(base, 'socketlab-labs');
+  if (process.env.XDG_RUNTIME_DIR && existsSync(process.env.XDG_RUNTIME_DIR)) return join(process.env.XDG_RUNTIME_DIR, 'socketlab-labs');
+  return join(tmpdir(), `socketlab-labs-${process.getuid?.() ?? 'user'}`);
 }
 
 export function runDirFor(lab: string): string {
