@@ -60,7 +60,10 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`socketlab: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // A bug or an unforeseen system error: one line for the user, the stack on request.
+    const debug = process.env.SOCKETLAB_DEBUG === '1';
+    const text = err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err);
+    process.stderr.write(`socketlab: unexpected error: ${text}${debug ? '' : ' (SOCKETLAB_DEBUG=1 shows the stack)'}\n`);
     process.exitCode = 1;
   }
 }
