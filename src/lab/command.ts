@@ -293,7 +293,12 @@ Examples:
     .action(async (name: string, flags: RunFlags & { log?: Record<string, string> }) => {
       const spec = resolveLab(name);
       const started = Date.now();
-      const run = LabRun.attach(spec, { vars: flags.var }) ?? LabRun.detached(spec, flags.log ?? {}, flags.var);
+      const attached = LabRun.attach(spec, { vars: flags.var });
+      if (!attached && spec.hosts.some((h) => h.kind === 'netns')) {
+        // detached checks would look at (and send traffic from) this machine's own network namespace
+        throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is not up: its hosts are network namespaces, made by "sudo socketlab lab up ${spec.name}"; run that first`);
+      }
+      const run = attached ?? LabRun.detached(spec, flags.log ?? {}, flags.var);
       const checks = await run.check();
       const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: exitCodeOf(checks, []), passed: false, steps: [], checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
       report.passed = report.exitCode === 0;

@@ -31,6 +31,21 @@ describe('lab list and show', () => {
     expect(r.stderr).toMatch(/no lab named "no-such-lab" in .*labs: 01-ports, 02-socket-pairs/);
   });
 
+  it('checking a namespace lab that is not up says so (exit 2) instead of checking this machine', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'sl-labcheck-'));
+    try {
+      const r = await runCli(['lab', 'check', '10-slaac', '--json'], { env: { SOCKETLAB_RUN_DIR: dir } });
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/lab 10-slaac is not up: its hosts are network namespaces, made by "sudo socketlab lab up 10-slaac"/);
+      expect(r.code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a namespace lab without root says so (as a normal user)', async () => {
     if (process.getuid?.() !== 0) {
       const r = await runCli(['lab', 'run', '07-dhcp']);
