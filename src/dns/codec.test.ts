@@ -77,6 +77,9 @@ describe('codec', () => {
     // a -> b -> a through two labels
     const twoStep = Buffer.concat([header, Buffer.from([1, 0x61, 0xc0, 12, 0, 1, 0, 1])]);
     expect(() => decodeName(twoStep, 12)).toThrow(DecodeError);
+    // into the header: ID 0x0161 then flags 0x00 would read as the name "a"
+    const intoHeader = Buffer.from([0x01, 0x61, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 1, 0, 1]);
+    expect(() => decode(intoHeader)).toThrow(/points into the header/);
   });
 
   it('caps the chain of backward pointers in one name (a quadratic-time stall otherwise)', () => {

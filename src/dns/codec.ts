@@ -220,6 +220,9 @@ export function decodeName(buf: Buffer, offset: number): { name: string; next: n
       if (pos + 1 >= buf.length) throw new DecodeError('truncated compression pointer', pos);
       const target = ((len & 0x3f) << 8) | buf[pos + 1]!;
       if (target >= lowest) throw new DecodeError(`compression pointer at ${pos} does not point backwards (to ${target})`, pos);
+      // the header holds no names; a pointer into it would make the name depend on the ID, which
+      // the response cache's key leaves out (answers would cross between queries with other IDs)
+      if (target < HEADER_SIZE) throw new DecodeError(`compression pointer at ${pos} points into the header (to ${target})`, pos);
       if (++hops > MAX_POINTER_HOPS) throw new DecodeError(`more than ${MAX_POINTER_HOPS} compression pointers in one name`, pos);
       if (next < 0) next = pos + 2;
       lowest = target;
