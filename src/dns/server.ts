@@ -189,6 +189,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
       log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'idle' }, 'idle tcp connection closed');
       sock.destroy();
     });
+    // Slowloris: the idle timer restarts on every byte, so a frame trickled in one octet at a time
+    // would hold the connection forever. A started message must complete within the idle time.
+    let partial: NodeJS.Timeout | undefined;
+    const stopPartial = (): void => {
+      clearTimeout(partial);
+      partial = undefined;
+    };
     sock.on('data', (chunk: Buffer) => {
       try {
         deframer.push(chunk);
@@ -202,9 +209,16 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
           }
           const msg = deframer.next();
           if (!msg) break;
+          stopPartial();
           const hit = fromCache(msg, tcpCache, 'tcp', client);
           if (hit) out.push(hit);
           else out.push(...handle(msg, 'tcp', client));
+        }
+        if (deframer.buffered > 0 && !partial) {
+          partial = setTimeout(() => {
+            log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'partial message', buffered: deframer.buffered }, 'tcp message not completed within the idle time; connection closed');
+            sock.destroy();
+          }, idleMs);
         }
         if (out.length === 1) sock.write(frame(out[0]!));
         else if (out.length > 1) sock.write(Buffer.concat(out.map(frame)));
@@ -220,6 +234,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
     });
     sock.on('error', (err) => log.debug({ ...netEvent('tcp.close', 'tcp', client, server), err: err.message }, 'tcp connection error'));
     sock.on('close', () => {
+      stopPartial();
       sockets.delete(sock);
       log.debug(netEvent('tcp.close', 'tcp', client, server), 'tcp connection closed');
     });

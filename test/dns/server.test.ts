@@ -1,10 +1,11 @@
 // startDnsServer in-process on real sockets (127.0.0.1, port 0): the listener contract and the
 // failure paths that need a hook into the handler.
 import { describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { encode, frame, OPCODES, TYPES } from '../../src/dns/codec.js';
+import { decode, encode, frame, OPCODES, RCODES, TYPES } from '../../src/dns/codec.js';
 import { buildQuery, query, udpExchange } from '../../src/dns/client.js';
 import { startDnsServer } from '../../src/dns/server.js';
 import { loadZoneFile } from '../../src/dns/zone-parser.js';
@@ -72,6 +73,50 @@ describe('startDnsServer', () => {
     });
     expect(closedByServer).toBe(true);
     expect(records().some((x) => x.msg === 'tcp message of 65535 octets exceeds 4096; connection closed')).toBe(true);
+  });
+
+  it('a frame trickled one octet at a time is closed: bytes do not keep a started message alive', async () => {
+    const { log, records } = memoryLogger();
+    await using srv = await startDnsServer({ zones, log, tcpIdleMs: 400 });
+    // announce a 200-octet message, then send one octet every 100 ms (each would restart an idle timer)
+    const closedByServer = await new Promise<boolean>((resolve) => {
+      let sent = 0;
+      let tick: NodeJS.Timeout | undefined;
+      const s = net.connect(srv.address.port, '127.0.0.1', () => {
+        s.write(Buffer.from([0, 200]));
+        tick = setInterval(() => {
+          if (++sent > 60) return clearInterval(tick), s.destroy(), resolve(false);
+          s.write(Buffer.from([0]));
+        }, 100);
+      });
+      s.on('error', () => {});
+      s.on('close', () => (clearInterval(tick), resolve(sent <= 60)));
+    });
+    expect(closedByServer).toBe(true);
+    expect(records().some((x) => x.reason === 'partial message')).toBe(true);
+    // and the server still answers
+    expect((await query('www.example.com', TYPES.A, { server: { address: '127.0.0.1', port: srv.address.port }, tcp: true })).response.answers).toHaveLength(1);
+  });
+
+  it('a question name pointing into the header (so depending on the ID) is FORMERR, never a cached answer for another ID', async () => {
+    await using srv = await startDnsServer({ zones });
+    const sock = dgram.createSocket('udp4');
+    try {
+      const ask = (b: Buffer): Promise<Buffer> =>
+        new Promise((resolve) => {
+          sock.once('message', (m) => resolve(m));
+          sock.send(b, srv.address.port, '127.0.0.1');
+        });
+      // ID 0x01 0x61 / 0x01 0x62 followed by flags 0x00 read as the names "a" / "b"; the rest is byte-equal
+      const q = (ch: number): Buffer => Buffer.from([0x01, ch, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 1, 0, 1]);
+      await ask(q(0x61));
+      const second = decode(await ask(q(0x62)));
+      expect(second.id).toBe(0x0162);
+      expect(second.questions).toEqual([]);
+      expect(second.flags.rcode).toBe(RCODES.FORMERR);
+    } finally {
+      sock.close();
+    }
   });
 
   it('refuses to start on a port already bound, with a LabError naming it', async () => {
