@@ -190,7 +190,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
       sock.destroy();
     });
     // Slowloris: the idle timer restarts on every byte, so a frame trickled in one octet at a time
-    // would hold the connection forever. A started message must complete within the idle time.
+    // would hold the connection forever. A started message must complete within the idle time
+    // (counted only while we read: while this client is paused for not reading, its rest cannot arrive).
     let partial: NodeJS.Timeout | undefined;
     const stopPartial = (): void => {
       clearTimeout(partial);
@@ -214,18 +215,19 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
           if (hit) out.push(hit);
           else out.push(...handle(msg, 'tcp', client));
         }
-        if (deframer.buffered > 0 && !partial) {
-          partial = setTimeout(() => {
-            log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'partial message', buffered: deframer.buffered }, 'tcp message not completed within the idle time; connection closed');
-            sock.destroy();
-          }, idleMs);
-        }
         if (out.length === 1) sock.write(frame(out[0]!));
         else if (out.length > 1) sock.write(Buffer.concat(out.map(frame)));
         // a client that pipelines queries but does not read its answers: stop reading from it
         if (sock.writableLength > MAX_UNREAD && !sock.isPaused()) {
           sock.pause();
           sock.once('drain', () => sock.resume());
+        }
+        if (sock.isPaused()) stopPartial();
+        else if (deframer.buffered > 0 && !partial) {
+          partial = setTimeout(() => {
+            log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'partial message', buffered: deframer.buffered }, 'tcp message not completed within the idle time; connection closed');
+            sock.destroy();
+          }, idleMs);
         }
       } catch (err) {
         log.error({ ...netEvent('dns.query', 'tcp', client, server), err }, 'handler error; connection closed');
