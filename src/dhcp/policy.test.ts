@@ -100,6 +100,16 @@ describe('LeasePolicy', () => {
     expect(p.handle(msg(MessageType.REQUEST, D, {}, { [Opt.REQUESTED_IP]: '10.0.1.102' }), S1).reply).toBeUndefined();
   });
 
+  it('a relayed NAK echoes option 82 like every other reply (RFC 3046 2.2)', () => {
+    const { p } = setup();
+    const opt82 = '01046574683' + '1';
+    const d = p.handle(msg(MessageType.REQUEST, A, { giaddr: '10.0.2.1' }, { [Opt.REQUESTED_IP]: '10.0.9.9', [Opt.RELAY_AGENT]: opt82 }), S2);
+    expect(d.reply?.type).toBe(MessageType.NAK);
+    expect(d.reply!.options[Opt.RELAY_AGENT]).toBe(opt82);
+    const offer = p.handle(msg(MessageType.DISCOVER, A, { giaddr: '10.0.2.1' }, { [Opt.RELAY_AGENT]: opt82 }), S2);
+    expect(offer.reply!.options[Opt.RELAY_AGENT]).toBe(opt82);
+  });
+
   it('a request for an address leased to another client is NAKed', () => {
     const { p } = setup();
     const a = dora(p, A);

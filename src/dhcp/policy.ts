@@ -307,7 +307,10 @@ export class LeasePolicy {
 
   private nak(msg: DhcpMessage, scope: Scope, why: string): Decision {
     void scope;
-    return { reply: { type: MessageType.NAK, yiaddr: '0.0.0.0', options: { [Opt.SERVER_ID]: this.cfg.serverId, [Opt.MESSAGE]: why } }, changes: [], note: `nak: ${why}` };
+    const options: Record<number, unknown> = { [Opt.SERVER_ID]: this.cfg.serverId, [Opt.MESSAGE]: why };
+    // RFC 3046 2.2: the relay agent information option is echoed in all replies, NAKs included.
+    if (typeof msg.options[Opt.RELAY_AGENT] === 'string') options[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
+    return { reply: { type: MessageType.NAK, yiaddr: '0.0.0.0', options }, changes: [], note: `nak: ${why}` };
   }
 
   /** Options for an OFFER/ACK: the scope's settings, plus what option 55 asks for that we have. */
