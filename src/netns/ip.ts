@@ -21,14 +21,6 @@ export async function listNamespaces(): Promise<string[]> {
   return parseNetnsList(out);
 }
 
-export function listNamespacesSync(): string[] {
-  try {
-    return parseNetnsList(execFileSync('ip', ['-j', 'netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  } catch {
-    return [];
-  }
-}
-
 /** `ip -j netns list` prints nothing at all when there is no namespace. */
 export function parseNetnsList(json: string): string[] {
   if (!json.trim()) return [];
