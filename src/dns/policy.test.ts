@@ -93,6 +93,10 @@ describe('answer policy', () => {
   it('refuses names outside its zones (never recursion) and non-IN classes', () => {
     expect(ask('www.google.com', TYPES.A).flags.rcode).toBe(RCODES.REFUSED);
     expect(ask('example.com.evil', TYPES.A).flags.rcode).toBe(RCODES.REFUSED);
+    // one label "a.example" under com (an escaped dot): not ours, even though the text ends in ".example.com"
+    expect(ask('a\\.example.com', TYPES.A).flags).toMatchObject({ rcode: RCODES.REFUSED, aa: false });
+    // an escaped backslash before a real dot still ends the label: a\\ is a label inside example.com
+    expect(ask('a\\\\.example.com', TYPES.A).flags).toMatchObject({ rcode: RCODES.NXDOMAIN, aa: true });
     expect(answer({ ...q('www.example.com', TYPES.A), questions: [{ name: 'www.example.com', type: 1, class: 3 }] }, zones, udp).response!.flags.rcode).toBe(RCODES.REFUSED);
   });
 

@@ -18,7 +18,12 @@ export interface Zone {
 /** Is `name` at or below `origin`? Both canonical. */
 export function inZone(name: string, origin: string): boolean {
   if (origin === '') return true;
-  return name === origin || name.endsWith('.' + origin);
+  if (name === origin) return true;
+  if (!name.endsWith('.' + origin)) return false;
+  // that dot must end a label, not be an escaped `\.` inside one (`a\.example.com` is under com)
+  let slashes = 0;
+  for (let i = name.length - origin.length - 2; i >= 0 && name[i] === '\\'; i--) slashes++;
+  return slashes % 2 === 0;
 }
 
 /** Parent of a canonical name (`a.b.c` -> `b.c`), honouring escaped dots. */
