@@ -9,7 +9,7 @@ import { describeCheck } from './checks.js';
 import { needsRoot, type LabSpec } from './schema.js';
 import { LabRun, teardownState, type RunOutput } from './runner.js';
 import { readState, runRoot } from './state.js';
-import { CLI_PATH, isAlive, killGroup, sleep } from './exec.js';
+import { CLI_PATH, foreground, isAlive, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { stepThrough } from './step-mode.js';
 import { renderReport, writeReport } from './report.js';
@@ -299,6 +299,13 @@ Examples:
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is not up: its hosts are network namespaces, made by "sudo socketlab lab up ${spec.name}"; run that first`);
       }
       const run = attached ?? LabRun.detached(spec, flags.log ?? {}, flags.var);
+      // a check's command runs in its own process group (no terminal SIGINT): stop it with us, leave the lab up
+      const stopChecks = (code: number) => (): void => {
+        for (const pid of foreground) killGroup(pid, 'SIGKILL');
+        process.exit(code);
+      };
+      process.once('SIGINT', stopChecks(130));
+      process.once('SIGTERM', stopChecks(143));
       const checks = await run.check();
       const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: exitCodeOf(checks, []), passed: false, steps: [], checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
       report.passed = report.exitCode === 0;

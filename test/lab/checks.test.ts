@@ -206,6 +206,35 @@ checks:
   });
 });
 
+describe('Ctrl-C during lab check', () => {
+  it("stops the command a check is running (it runs in its own process group, out of the terminal's reach)", async () => {
+    const pidFile = join(work, 'check-sleep.pid');
+    const f = labFile(`checks:\n  - { kind: command, run: "sh -c 'echo $$ > ${pidFile}; exec sleep 60'", hint: h }\n`);
+    const child = spawn(process.execPath, [CLI, 'lab', 'check', f], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    // running and not a zombie waiting to be reaped
+    const alive = (pid: number): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let i = 0; i < 300 && !/^\d+\n/.test(existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : ''); i++) await new Promise((r) => setTimeout(r, 100));
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(alive(pid)).toBe(true);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(alive(pid)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe("lab check against a learner's own setup (nothing started by the runner)", () => {
   it('grades a hand-started echo server and clients, and catches a missing client', async () => {
     const { startCli } = await import('../helpers/cli.js');
