@@ -4,7 +4,6 @@ import {
   decode,
   decodeName,
   DecodeError,
-  deframe,
   Deframer,
   emptyFlags,
   encode,
@@ -166,9 +165,11 @@ describe('codec', () => {
     }
     expect(got.map((g) => g.equals(a) || g.equals(b))).toEqual([true, true]);
     expect(decode(got[1]!).id).toBe(7);
-    const half = deframe(stream.subarray(0, a.length + 5));
-    expect(half.messages).toHaveLength(1);
-    expect(half.rest.length).toBe(3);
+    const half = new Deframer();
+    half.push(stream.subarray(0, a.length + 5));
+    expect(half.next()?.equals(a)).toBe(true);
+    expect(half.next()).toBeNull();
+    expect(half.buffered).toBe(3);
   });
 
   it('escapes odd label bytes in presentation form and encodes them back', () => {

@@ -48,7 +48,6 @@ export type RcodeName = keyof typeof RCODES;
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(TYPES).map(([k, v]) => [v, k]));
 const RCODE_NAMES = new Map<number, string>(Object.entries(RCODES).map(([k, v]) => [v, k]));
-const OPCODE_NAMES = new Map<number, string>(Object.entries(OPCODES).map(([k, v]) => [v, k]));
 const CLASS_NAMES = new Map<number, string>(Object.entries(CLASSES).map(([k, v]) => [v, k]));
 
 /** `A`, `AAAA`, ... or RFC 3597's `TYPE65` for the rest. */
@@ -57,9 +56,6 @@ export function typeName(t: number): string {
 }
 export function rcodeName(r: number): string {
   return RCODE_NAMES.get(r) ?? `RCODE${r}`;
-}
-export function opcodeName(o: number): string {
-  return OPCODE_NAMES.get(o) ?? `OPCODE${o}`;
 }
 export function className(c: number): string {
   return CLASS_NAMES.get(c) ?? `CLASS${c}`;
@@ -720,19 +716,6 @@ export class Deframer {
   private flatten(): void {
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.size)];
   }
-}
-
-/** Pure helper: all whole messages in `buf` plus the remainder. */
-export function deframe(buf: Buffer): { messages: Buffer[]; rest: Buffer } {
-  const messages: Buffer[] = [];
-  let pos = 0;
-  while (pos + 2 <= buf.length) {
-    const len = buf.readUInt16BE(pos);
-    if (pos + 2 + len > buf.length) break;
-    messages.push(buf.subarray(pos + 2, pos + 2 + len));
-    pos += 2 + len;
-  }
-  return { messages, rest: buf.subarray(pos) };
 }
 
 // ---------------------------------------------------------------------------------------------
