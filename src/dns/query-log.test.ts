@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { netEvent } from '../events.js';
@@ -35,6 +35,24 @@ describe('query log record', () => {
     expect(strip(lines[0]!)).toBe(strip(lines[2]!));
     expect(strip(lines[1]!)).toBe(strip(lines[3]!));
     expect(JSON.parse(lines[1]!)).toMatchObject({ event: 'dns.query', transport: 'tcp', from: '[::1]:40001', pair: '[::1]:40001 <-> 127.0.0.1:5300', tc: true });
+  });
+
+  it('close() flushes and stops its batching timer (a closed server leaves no 200 ms interval behind)', () => {
+    const set = vi.spyOn(globalThis, 'setInterval');
+    const clear = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      const { log, lines } = capture();
+      const ql = queryLogger(log, { address: '127.0.0.1', port: 1 });
+      expect(set).toHaveBeenCalledTimes(1);
+      const timer = set.mock.results[0]!.value as NodeJS.Timeout;
+      ql('udp', '127.0.0.1', 2, { qname: 'a', qtype: 'A', rcode: 'NOERROR', tc: false }, 1);
+      ql.close();
+      expect(clear).toHaveBeenCalledWith(timer);
+      expect(lines).toHaveLength(1);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it('writes nothing above info level', () => {

@@ -26,6 +26,8 @@ export interface QueryLog {
   fast: boolean;
   /** Hands batched records to the destination now (also runs every 200 ms and on exit). */
   flush(): void;
+  /** Flushes and stops the 200 ms timer and the exit hook (the server's close calls it). */
+  close(): void;
 }
 
 /** Records are batched up to this many characters before one write to the pino destination. */
@@ -73,7 +75,7 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
       if (!log.isLevelEnabled('info')) return;
       log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size, tc: meta.tc }, 'dns query');
-    }, { fast: false, flush: () => {} });
+    }, { fast: false, flush: () => {}, close: () => {} });
   }
   const heads = {
     udp: `,"event":"dns.query","transport":"udp","from":"`,
@@ -95,14 +97,20 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   };
   const timer = setInterval(flush, 200);
   timer.unref();
-  flushAtExit(() => {
+  const atExit = (): void => {
     flush();
     try {
       stream!.flushSync?.();
     } catch {
       // destination not open or already closed: nothing more can be written
     }
-  });
+  };
+  flushAtExit(atExit);
+  const close = (): void => {
+    flush();
+    clearInterval(timer);
+    pendingFlushers.delete(atExit);
+  };
   return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
     if (!log.isLevelEnabled('info')) return;
     const now = Date.now();
@@ -114,5 +122,5 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     pending += `{"level":30${lastTime}${chindings}${heads[transport]}${c}${toServer}${c}${pairTail}${frag},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`;
     if (live || pending.length >= BATCH) flush();
-  }, { fast: true, flush });
+  }, { fast: true, flush, close });
 }

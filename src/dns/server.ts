@@ -244,7 +244,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   tcp.on('error', (err) => log.error({ err }, 'tcp listener error'));
 
   const closer = onceClose(async () => {
-    queryLog.flush();
+    queryLog.close();
     flushUdp();
     for (const s of sockets) s.destroy();
     await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
