@@ -6,7 +6,7 @@ import { serveUntilSignal, setProcessTitle } from '../run.js';
 import { intToIp, ipToInt } from './ip.js';
 import { LeasePolicy, leaseStateName, type LeaseRecord } from './policy.js';
 import { LeaseStore, readLeaseFile } from './lease-store.js';
-import { interfaceAddress, startDhcpServer } from './server.js';
+import { assertUdpPortFree, interfaceAddress, startDhcpServer } from './server.js';
 import { startDhcpRelay } from './relay.js';
 import { DhcpClient, type ClientEvent, type ClientLease } from './client.js';
 import { buildReservations, buildScopes, defaultLeaseFile, guardHostNetwork } from './config.js';
@@ -68,6 +68,8 @@ Examples (inside a lab host):
       const scopes = buildScopes(o);
       const reservations = buildReservations(o.reserve ?? [], scopes);
       const file = o.leases ?? defaultLeaseFile();
+      // Before the lease file is opened: its compaction would replace a running server's file.
+      await assertUdpPortFree(67);
       // SOCKETLAB_DHCP_SLOW_DISK_MS: each fsync takes that much longer (a slow disk, for labs and tests).
       const store = LeaseStore.open(file, {
         syncDelayMs: Number(process.env.SOCKETLAB_DHCP_SLOW_DISK_MS ?? 0) || 0,

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -206,6 +207,7 @@ function logLease(log: Logger, c: LeaseRecord): void {
  * cannot send to 255.255.255.255: "network unreachable").
  */
 export async function bindBroadcastPair(port: number, ifaddr: string, bufferSize?: number): Promise<{ rx: dgram.Socket; tx: dgram.Socket }> {
+  await assertUdpPortFree(port);
   const sizes = bufferSize ? { recvBufferSize: bufferSize, sendBufferSize: bufferSize } : {};
   const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...sizes });
   const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...sizes });
@@ -219,6 +221,31 @@ export async function bindBroadcastPair(port: number, ifaddr: string, bufferSize
   rx.setBroadcast(true);
   tx.setBroadcast(true);
   return { rx, tx };
+}
+
+/**
+ * Refuses a port some socket in this network namespace already holds. The pair above needs
+ * SO_REUSEADDR, with which the kernel lets a second server bind the same port without an error:
+ * two servers with separate lease state would answer the same broadcasts (one address, two
+ * clients), and the second one's start-up compaction would replace the first one's lease file
+ * under its open descriptor (its later ACKed leases lost at restart). /proc/net/udp{,6} list
+ * this namespace's sockets only.
+ */
+export async function assertUdpPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue; // no IPv6, or no /proc: the bind itself still reports what it can
+    }
+    if (text.split('\n').slice(1).some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex))) {
+      const err = Object.assign(new Error(`udp port ${port} is already bound in this network namespace`), { code: 'EADDRINUSE' });
+      throw await bindError(err, '0.0.0.0', port, 'udp');
+    }
+  }
 }
 
 /** Binds a UDP socket; a failure becomes the shared LabError (port in use and by whom, privileged port, bad address). */

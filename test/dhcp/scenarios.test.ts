@@ -124,6 +124,19 @@ describeRoot('dhcp serve: one subnet', () => {
     expect(d[0]).toMatchObject({ result: 'OFFER', address: '10.0.1.50' });
     expect(server.child.exitCode).toBeNull();
   });
+
+  it('a second server in the same namespace is refused before it touches the running one\'s lease file', async () => {
+    const srv = topo.hosts.srv!;
+    const inode = fs.statSync(leases).ino;
+    // SO_REUSEADDR would let it bind 67 too: two lease states answering the same broadcasts.
+    const second = await srv.exec(process.execPath, [cliPath(), 'dhcp', 'serve', '-i', 'eth0', '--subnet', '10.0.1.0/24', '--range', '10.0.1.100-10.0.1.105', '--leases', leases], { timeoutMs: 10_000 });
+    expect(second.code, second.stdout + second.stderr).toBe(1);
+    expect(second.stderr).toMatch(/udp\/67 .*already in use/);
+    expect(second.stdout).not.toMatch(/listening on/);
+    expect(fs.statSync(leases).ino).toBe(inode); // not compacted (renamed) under the running server
+    const d = await probe(topo.hosts.probe!, ['discover', '--mac', RESERVED_MAC]);
+    expect(d[0]).toMatchObject({ result: 'OFFER', address: '10.0.1.50' });
+  });
 });
 
 // Two subnets joined by a router running `socketlab dhcp relay`: the far client gets an address
