@@ -54,6 +54,9 @@ checks:
 const CAPTURE = (fields: string): string =>
   `name: 03-x\ntitle: t\ntopic: t\nroot: true\nhosts: [{ name: local, kind: localhost }]\nservices: [{ name: cap, run: "capture --port 7007" }]\nchecks:\n  - { kind: capture, service: cap, ${fields}, hint: h }\n`;
 
+const SOCKETS = (state: string): string =>
+  `name: 05-x\ntitle: t\ntopic: t\nhosts: [{ name: local, kind: localhost }]\nchecks:\n  - { kind: sockets, proto: tcp, port: 7007, state: ${state}, count: 0, hint: h }\n`;
+
 describe('lab file schema', () => {
   it('accepts a good file and fills in single-host defaults', () => {
     const spec = loadLabFile(write(GOOD));
@@ -63,6 +66,11 @@ describe('lab file schema', () => {
     expect(spec.checks).toHaveLength(2);
     expect(spec.checks[0]).toMatchObject({ kind: 'listening', port: '${port}', host: 'local' });
     expect(spec.vars).toEqual({ port: '7007' });
+  });
+
+  it("reads a sockets check's state in any tool's spelling, as the socket table spells it", () => {
+    // netstat's FIN_WAIT1 once became FIN-WAIT1, which no row of the table (FIN-WAIT-1) ever has
+    expect(['FIN_WAIT1', 'TIME_WAIT', 'estab', 'LISTEN'].map((st) => (loadLabFile(write(SOCKETS(st))).checks[0] as { state: string }).state)).toEqual(['FIN-WAIT-1', 'TIME-WAIT', 'ESTABLISHED', 'LISTEN']);
   });
 
   it('accepts the same lab as JSON', () => {
@@ -98,6 +106,7 @@ describe('lab file schema', () => {
     // a templated exit was dropped for steps (default 0 used) and never equal for command checks
     ['a step with a templated exit code', GOOD.replace('    background: true\n    until: "pair"\n', '    exit: "${port}"\n'), /steps\[0\]\.exit: must be a number from 0 to 255, got string "\$\{port\}"/],
     ['a command check with a templated exit code', CAPTURE('kind: command, run: "true", exit: "${x}"').replace('kind: capture, service: cap, kind: command', 'kind: command'), /checks\[0\]\.exit: must be a number from 0 to 255/],
+    ['a sockets check with a misspelt state', SOCKETS('ESTABLISH'), /checks\[0\]\.state: unknown socket state "ESTABLISH": use one of LISTEN, SYN-SENT/],
     ['not YAML', 'name: [unclosed\n', /lab\d+\.yaml:\d+: not valid YAML/],
     ['a list at the top', '- a\n- b\n', /: \(top level\): must be a mapping/],
   ];

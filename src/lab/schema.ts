@@ -2,6 +2,7 @@
  * The lab file: what a lab is made of (hosts, services, steps, checks), and a hand-written
  * validator whose errors name the file, the field path and the line (`lab.yaml: hosts[1].name: ...`).
  */
+import { parseStateArg } from '../netstat/states.js';
 
 /** A value that may still hold `${var}` placeholders, resolved when the lab runs. */
 export type Templated<T> = T | string;
@@ -455,9 +456,19 @@ export function validateLab(raw: unknown, file: string, dir: string): { spec?: L
         if (o.count === undefined && o.min === undefined) v.fail(p, 'established-pairs needs count or min');
         checks.push({ ...base, kind, port: port()!, count: count('count'), min: count('min') } as EstablishedPairsCheck);
         break;
-      case 'sockets':
-        checks.push({ ...base, kind, proto: v.oneOf(o, 'proto', p, ['tcp', 'udp'] as const, true)!, port: port()!, state: v.str(o, 'state', p, { required: true })!, count: count('count'), min: count('min'), max: count('max') } as SocketsCheck);
+      case 'sockets': {
+        // a misspelt state (ESTABLISH, FIN_WAIT1 read as FIN-WAIT1) matched no row: "count: 0" passed on anything
+        let state = v.str(o, 'state', p, { required: true });
+        if (state !== undefined) {
+          try {
+            state = parseStateArg(state);
+          } catch (err) {
+            state = v.fail([...p, 'state'], (err as Error).message);
+          }
+        }
+        checks.push({ ...base, kind, proto: v.oneOf(o, 'proto', p, ['tcp', 'udp'] as const, true)!, port: port()!, state: state!, count: count('count'), min: count('min'), max: count('max') } as SocketsCheck);
         break;
+      }
       case 'ephemeral-source': {
         const client = o.client !== undefined ? hostRef(o, 'client', p, true) : undefined;
         checks.push({ ...base, kind, service: serviceRef(o, p)!, event: v.str(o, 'event', p), client, min: count('min') } as EphemeralSourceCheck);
