@@ -116,7 +116,10 @@ describe('answer policy', () => {
   it('EDNS: answers with its own OPT and takes the client limit; BADVERS for version 1', () => {
     const a = answer(q('www.example.com', 1, { additionals: [optRecord(4096)] }), zones, udp);
     expect(a.udpLimit).toBe(4096);
-    expect(a.response!.additionals.at(-1)).toMatchObject({ type: TYPES.OPT, class: SERVER_UDP_PAYLOAD });
+    expect(a.response!.additionals.at(-1)).toMatchObject({ type: TYPES.OPT, class: SERVER_UDP_PAYLOAD, ttl: 0 });
+    // RFC 3225 3: DO copied from the query (dig +dnssec)
+    const dnssecOk = answer(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), ttl: 0x8000 }] }), zones, udp).response!;
+    expect(dnssecOk.additionals.at(-1)).toMatchObject({ type: TYPES.OPT, ttl: 0x8000 });
     expect(answer(q('www.example.com', 1), zones, udp).udpLimit).toBe(512);
     expect(answer(q('www.example.com', 1, { additionals: [optRecord(100)] }), zones, udp).udpLimit).toBe(512);
     const v1 = answer(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), ttl: 1 << 16 }] }), zones, udp).response!;

@@ -136,7 +136,8 @@ export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContex
   const udpLimit = edns ? Math.max(512, Math.min(edns.udpSize, 65535)) : 512;
   if (query.flags.qr) return { response: null, udpLimit };
   const withOpt = (m: Message): Message => {
-    if (edns) m.additionals.push(optRecord(SERVER_UDP_PAYLOAD));
+    // RFC 3225 3: the DO bit of the query MUST be copied in the response
+    if (edns) m.additionals.push(edns.do ? { ...optRecord(SERVER_UDP_PAYLOAD), ttl: 0x8000 } : optRecord(SERVER_UDP_PAYLOAD));
     return m;
   };
   // RFC 6891 6.1.3: we speak EDNS version 0 only.
