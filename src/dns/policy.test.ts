@@ -122,6 +122,10 @@ describe('answer policy', () => {
     expect(dnssecOk.additionals.at(-1)).toMatchObject({ type: TYPES.OPT, ttl: 0x8000 });
     expect(answer(q('www.example.com', 1), zones, udp).udpLimit).toBe(512);
     expect(answer(q('www.example.com', 1, { additionals: [optRecord(100)] }), zones, udp).udpLimit).toBe(512);
+    // RFC 6891 6.1.1: two OPT records -> FORMERR
+    const twoOpt = answer(q('www.example.com', 1, { additionals: [optRecord(1232), optRecord(4096)] }), zones, udp).response!;
+    expect(twoOpt.flags.rcode).toBe(RCODES.FORMERR);
+    expect(twoOpt.answers).toEqual([]);
     const v1 = answer(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), ttl: 1 << 16 }] }), zones, udp).response!;
     expect(v1.additionals[0]!.ttl >>> 24).toBe(1); // extended rcode 16 = BADVERS
   });

@@ -135,6 +135,8 @@ export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContex
   const edns = getEdns(query);
   const udpLimit = edns ? Math.max(512, Math.min(edns.udpSize, 65535)) : 512;
   if (query.flags.qr) return { response: null, udpLimit };
+  // RFC 6891 6.1.1: more than one OPT RR is a FORMERR (MUST)
+  if (edns && query.additionals.filter((r) => r.type === TYPES.OPT).length > 1) return { response: reply(query, RCODES.FORMERR), udpLimit: 512 };
   const withOpt = (m: Message): Message => {
     // RFC 3225 3: the DO bit of the query MUST be copied in the response
     if (edns) m.additionals.push(edns.do ? { ...optRecord(SERVER_UDP_PAYLOAD), ttl: 0x8000 } : optRecord(SERVER_UDP_PAYLOAD));
