@@ -33,6 +33,13 @@ function positive(what: string, integer = true) {
   };
 }
 
+/** RFC 2132 9.2: option 51 is an unsigned 32-bit count of seconds; a larger value cannot be encoded. */
+function leaseSeconds(t: string): number {
+  const n = positive('--lease-time')(t);
+  if (n > 0xffffffff) throw invalidArgument(`--lease-time "${t}" must be at most 4294967295 s (option 51 is 32 bits, RFC 2132 9.2)`);
+  return n;
+}
+
 function ipList(t: string): string[] {
   return t.split(',').filter(Boolean).map((x) => intToIp(ipToInt(x)));
 }
@@ -50,7 +57,7 @@ export function registerDhcp(program: Command): void {
     .option('--router <ip>', 'default gateway of the subnet containing it (repeatable)', collect, [])
     .option('--dns <ip,...>', 'DNS servers (option 6)')
     .option('--domain <name>', 'domain name (option 15)')
-    .addOption(new Option('--lease-time <s>', 'lease time in seconds').default(3600).argParser(argParser(positive('--lease-time'))))
+    .addOption(new Option('--lease-time <s>', 'lease time in seconds').default(3600).argParser(argParser(leaseSeconds)))
     .option('--reserve <mac=ip>', 'reservation (aa:bb:cc:dd:ee:ff, AA-BB-.. or aabb.ccdd.eeff); repeatable', collect, [])
     .option('--leases <file>', 'lease file (Kea memfile CSV); default: one per namespace under /var/lib/socketlab')
     .addOption(new Option('--time-scale <n>', 'run the lease clock N times faster (watch T1/T2/expiry in seconds)').default(1).argParser(argParser(positive('--time-scale', false))))

@@ -204,6 +204,12 @@ describe('dhcp serve refuses the host network', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to run a DHCP server in the host's own network namespace.*--allow-host-network/s);
   });
+
+  it('refuses a --lease-time that option 51 cannot carry (every OFFER/ACK would fail to encode)', async () => {
+    const r = await runCli(['dhcp', 'serve', '-i', 'lo', '--subnet', '127.0.0.0/8', '--range', '127.0.0.100-127.0.0.110', '--lease-time', '5000000000', '--leases', '/dev/null/never'], { timeoutMs: 10_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--lease-time "5000000000" must be at most 4294967295/);
+  });
 });
 
 function cliPath(): string {
