@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLabFile } from './loader.js';
 import { LabError } from '../errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sl-labschema-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function write(text: string, ext = 'yaml'): string {
   const f = join(dir, `lab${n++}.${ext}`);
