@@ -16,12 +16,14 @@ const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url
 const work = mkdtempSync(join(tmpdir(), 'sl-report-'));
 const env = { SOCKETLAB_RUN_DIR: join(work, 'run') };
 let context: BrowserContext;
+let profile: string | undefined;
 const haveChromium = existsSync('/usr/bin/chromium');
 
 beforeAll(async () => {
   if (!haveChromium) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sl-chromium-')), {
+  profile = mkdtempSync(join(tmpdir(), 'sl-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1280, height: 900 },
@@ -31,6 +33,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   rmSync(work, { recursive: true, force: true });
+  // the browser profile too: each run left a few MB under /tmp
+  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 interface Shown {
