@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { LeasePolicy, LeaseState, type Scope } from './policy.js';
-import { BOOTREQUEST, MessageType, Opt, type DhcpMessage } from './codec.js';
+import { BOOTREQUEST, MessageType, Opt, encode, replyTo, type DhcpMessage } from './codec.js';
 import { ipToInt, parseCidr } from './ip.js';
 
 const SERVER = '10.0.1.1';
@@ -108,6 +108,19 @@ describe('LeasePolicy', () => {
     expect(d.reply!.options[Opt.RELAY_AGENT]).toBe(opt82);
     const offer = p.handle(msg(MessageType.DISCOVER, A, { giaddr: '10.0.2.1' }, { [Opt.RELAY_AGENT]: opt82 }), S2);
     expect(offer.reply!.options[Opt.RELAY_AGENT]).toBe(opt82);
+  });
+
+  it('an empty option 82 is not echoed: the ACK must still encode', () => {
+    const { p } = setup();
+    const empty = { [Opt.RELAY_AGENT]: '' };
+    const offer = p.handle(msg(MessageType.DISCOVER, A, {}, empty), S1);
+    const ack = p.handle(msg(MessageType.REQUEST, A, {}, { ...empty, [Opt.SERVER_ID]: SERVER, [Opt.REQUESTED_IP]: offer.reply!.yiaddr }), S1);
+    expect(ack.changes).toHaveLength(1); // the lease is written before the ACK is built ...
+    const reply = replyTo(msg(MessageType.REQUEST, A), ack.reply!.type);
+    reply.yiaddr = ack.reply!.yiaddr;
+    reply.options = { ...reply.options, ...ack.reply!.options };
+    expect(() => encode(reply)).not.toThrow(); // ... so the ACK has to be sendable
+    expect(ack.reply!.options[Opt.RELAY_AGENT]).toBeUndefined();
   });
 
   it('a request for an address leased to another client is NAKed', () => {

@@ -309,7 +309,7 @@ export class LeasePolicy {
     void scope;
     const options: Record<number, unknown> = { [Opt.SERVER_ID]: this.cfg.serverId, [Opt.MESSAGE]: why };
     // RFC 3046 2.2: the relay agent information option is echoed in all replies, NAKs included.
-    if (typeof msg.options[Opt.RELAY_AGENT] === 'string') options[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
+    if (optString(msg, Opt.RELAY_AGENT)) options[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
     return { reply: { type: MessageType.NAK, yiaddr: '0.0.0.0', options }, changes: [], note: `nak: ${why}` };
   }
 
@@ -329,8 +329,9 @@ export class LeasePolicy {
       o[Opt.T2] = Math.max(1, Math.floor(t * 0.875));
     }
     o[Opt.SERVER_ID] = this.cfg.serverId;
-    // RFC 3046 2.2: echo the relay agent information option.
-    if (typeof msg.options[Opt.RELAY_AGENT] === 'string') o[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
+    // RFC 3046 2.2: echo the relay agent information option (an empty one cannot be encoded: the
+    // whole reply would be dropped, after the lease was already written).
+    if (optString(msg, Opt.RELAY_AGENT)) o[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
     return o;
   }
 
