@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describeRoot } from '../helpers/root.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { randomId } from '../../src/netns/names.js';
+import { deleteNamespaceSync } from '../../src/netns/ip.js';
 
 const namespaces = (): string[] =>
   execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
@@ -27,7 +28,9 @@ const other = `other-test-${randomId()}`;
 
 describeRoot('socketlab netns clean / list / exec', () => {
   afterAll(() => {
-    for (const ns of namespaces().filter((n) => n === other || n.startsWith(`sl-${id}-`))) execFileSync('ip', ['netns', 'del', ns]);
+    // deleteNamespaceSync kills what still runs inside first (the detached sleeper, when a check
+    // failed before `netns clean` ran): `ip netns del` alone leaves it running.
+    for (const ns of namespaces().filter((n) => n === other || n.startsWith(`sl-${id}-`))) deleteNamespaceSync(ns);
   });
 
   it('after a crash, clean removes the leaked topology and its processes, and leaves other namespaces alone', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describeRoot } from '../helpers/root.js';
 import { createTopology, type Topology } from '../../src/netns/index.js';
 import { randomId } from '../../src/netns/names.js';
+import { deleteNamespaceSync } from '../../src/netns/ip.js';
 
 /** The namespaces and processes of topology `id` still present now. */
 function leftovers(id: string): string[] {
@@ -33,7 +34,8 @@ const newId = (): string => {
 describeRoot('netns topologies', () => {
   afterAll(() => {
     // Belt and braces: whatever a failing test left behind.
-    for (const id of ids) for (const ns of leftovers(id)) execFileSync('ip', ['netns', 'del', ns]);
+    // deleteNamespaceSync kills what still runs inside first: `ip netns del` alone leaves it running.
+    for (const id of ids) for (const ns of leftovers(id)) deleteNamespaceSync(ns);
   });
 
   it('joins two hosts on one segment: they ping each other, loopback is up, nothing lands in the host namespace', async () => {
