@@ -27,7 +27,8 @@ export async function stepThrough(run: LabRun, out: RunOutput, input: NodeJS.Rea
     mark.capture.set(p.name, all.length);
   }
   const tty = (input as NodeJS.ReadStream).isTTY === true;
-  const rl = tty ? createInterface({ input, output: process.stdout }) : undefined;
+  // the prompt goes to stderr: with --json, stdout is the JSON document (often redirected to a file)
+  const rl = tty ? createInterface({ input, output: process.stderr }) : undefined;
   try {
     for (const [i, l] of lines.entries()) {
       out.line(`  ${bold(`event ${i + 1}/${lines.length}`)} ${l}`);

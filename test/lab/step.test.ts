@@ -67,4 +67,29 @@ describeWithTools('lab run --step on a terminal', { script: 'bsdutils' }, () => 
     expect(out.match(/Enter: next event/g)).toHaveLength(3);
     expect(out).toMatch(/all 6 checks passed/);
   }, 70_000);
+
+  it('with --json the prompts stay off stdout, which is the JSON document', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const { CLI } = await import('../helpers/cli.js');
+    const json = join(work, 'step.json');
+    // stdin is the pseudo-terminal (so it asks), stdout goes to a file
+    const child = spawn('script', ['-qec', `${process.execPath} ${CLI} lab run 02-socket-pairs --var port=0 --step --json > ${json}`, '/dev/null'], {
+      env: { ...process.env, ...env, SOCKETLAB_LOG_LEVEL: 'warn', NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    const timer = setInterval(() => child.stdin.write('\n'), 300);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await done;
+    clearInterval(timer);
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(out.match(/Enter: next event/g)).toHaveLength(3);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { exitCode: number; checks: unknown[] };
+    expect(report).toMatchObject({ exitCode: 0 });
+    expect(report.checks).toHaveLength(6);
+  }, 70_000);
 });
