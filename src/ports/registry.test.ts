@@ -1,10 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   classifyPort, courseTable, hostEphemeralRange, inRange, lookupPort, lookupService, parseEtcServices, parsePort, serviceTable,
 } from './registry.js';
+
+const dirs: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('classifyPort', () => {
   it.each([
@@ -56,7 +66,7 @@ describe('service table', () => {
     expect(lookupService('nosuchservice')).toBeUndefined();
   });
   it('merges /etc/services-style files, course entries winning', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sl-services-'));
+    const dir = tempDir('sl-services-');
     const file = join(dir, 'services');
     writeFileSync(file, '# comment\nhttp\t80/tcp\t\twww # WorldWideWeb\nhttp 80/udp\nfoo\t4242/tcp\t# Foo service\nbar 4243/sctp\n');
     const table = serviceTable(file);
@@ -74,7 +84,7 @@ describe('service table', () => {
 
 describe('ephemeral range', () => {
   it('reads the kernel file format', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sl-range-'));
+    const dir = tempDir('sl-range-');
     const file = join(dir, 'range');
     writeFileSync(file, '32768\t60999\n');
     const r = hostEphemeralRange(file)!;
