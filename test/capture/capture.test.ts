@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { describeRoot, describeWithTools } from '../helpers/root.js';
-import { CLI, runCli, startCli } from '../helpers/cli.js';
+import { AS_NOBODY, CLI, runCli, startCli } from '../helpers/cli.js';
 import { startCapture } from '../../src/capture/capture.js';
 import type { CaptureRecord } from '../../src/capture/tcpdump-parse.js';
 import { createTopology } from '../../src/netns/index.js';
@@ -197,15 +197,7 @@ describeRoot('socketlab capture (tcpdump)', () => {
     });
 
     it('without root it says capturing needs root and what to do instead', async () => {
-      const res = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'capture', '--port', '9', '--duration', '5'], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stderr }));
-      });
+      const res = await runCli(['capture', '--port', '9', '--duration', '5'], { wrap: AS_NOBODY });
       expect(res.code, res.stderr).toBe(2);
       expect(res.stderr).toMatch(/capturing packets needs root \(CAP_NET_RAW\)/);
       expect(res.stderr).toMatch(/sudo socketlab capture --port 9/);

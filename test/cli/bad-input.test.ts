@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { AS_NOBODY, runCli } from '../helpers/cli.js';
 import { startEcho } from '../../src/echo/server.js';
 import { isRoot } from '../helpers/root.js';
 
@@ -41,7 +41,7 @@ describe('CLI bad input', () => {
   it('explains that well-known ports need root or CAP_NET_BIND_SERVICE', async () => {
     // As root, drop to nobody so the kernel really refuses the bind; otherwise run as we are.
     const r = isRoot
-      ? await runCli(['echo', '--tcp', '--port', '80'], { wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] })
+      ? await runCli(['echo', '--tcp', '--port', '80'], { wrap: AS_NOBODY })
       : await runCli(['echo', '--tcp', '--port', '80']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/well-known.*root or CAP_NET_BIND_SERVICE/);

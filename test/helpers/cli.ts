@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI (npm test builds first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+/** `wrap` for runCli: the CLI as user nobody with no capabilities, so root-only paths really fail. */
+export const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { AS_NOBODY, runCli } from '../helpers/cli.js';
 import { listLabFiles } from '../../src/lab/loader.js';
 
 /** lab list / show as a learner meets them first. */
@@ -54,12 +54,8 @@ describe('lab list and show', () => {
       return;
     }
     // as root: run it as nobody, who cannot create namespaces
-    const { spawnSync } = await import('node:child_process');
-    const { CLI } = await import('../helpers/cli.js');
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'lab', 'run', '07-dhcp'], {
-      encoding: 'utf8', env: { ...process.env, SOCKETLAB_RUN_DIR: '/tmp/sl-nobody-labs' }, timeout: 30_000,
-    });
-    expect(r.status).toBe(2);
+    const r = await runCli(['lab', 'run', '07-dhcp'], { wrap: AS_NOBODY, env: { SOCKETLAB_RUN_DIR: '/tmp/sl-nobody-labs' } });
+    expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(/lab 07-dhcp builds network namespaces and needs root: run "sudo socketlab lab run 07-dhcp"/);
   });
 });

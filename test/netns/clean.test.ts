@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describeRoot } from '../helpers/root.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { AS_NOBODY, CLI, runCli } from '../helpers/cli.js';
 import { randomId } from '../../src/netns/names.js';
 import { deleteNamespaceSync } from '../../src/netns/ip.js';
 
@@ -134,15 +134,7 @@ describeRoot('socketlab netns clean / list / exec', () => {
   });
 
   it('without root it says so, names the capabilities and what to run instead', async () => {
-    const res = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'netns', 'clean'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
+    const res = await runCli(['netns', 'clean'], { wrap: AS_NOBODY });
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr).toMatch(/socketlab netns clean needs root/);
     expect(res.stderr).toMatch(/CAP_SYS_ADMIN and CAP_NET_ADMIN/);
