@@ -55,24 +55,8 @@ export const CLIENT_PORT = 68;
 const MIN_BOOTP = 300;
 const OPTIONS_START = 240;
 
-/** A decoded DHCP message; `chaddr` is normalised to `aa:bb:cc:dd:ee:ff`. */
-export interface DhcpMessage {
-  op: number;
-  htype: number;
-  hlen: number;
-  hops: number;
-  xid: number;
-  secs: number;
-  flags: number;
-  ciaddr: string;
-  yiaddr: string;
-  siaddr: string;
-  giaddr: string;
-  chaddr: string;
-  sname: string;
-  file: string;
-  options: Record<number, unknown>;
-}
+/** A decoded DHCP message: node-dhcp's packet with `chaddr` normalised to `aa:bb:cc:dd:ee:ff`. */
+export type DhcpMessage = Omit<RawDhcpPacket, 'magicCookie'>;
 
 /** Decodes one datagram; throws LabError (LAB_ERR_DHCP) saying what is wrong with it. */
 export function decode(buf: Buffer): DhcpMessage {
