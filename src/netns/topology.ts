@@ -292,10 +292,12 @@ export async function createTopology(spec: TopologySpec, opts: TopologyOptions =
       const ns = namespaceName(id, h.name);
       await topo.addNamespace(ns);
       await inNs(ns, ['link', 'set', 'lo', 'up']);
-      if (h.forwarding) {
-        await sysctl(ns, 'net.ipv4.ip_forward', '1');
-        await sysctl(ns, 'net.ipv6.conf.all.forwarding', '1');
-      }
+      // Set either way: a new namespace copies the machine's IPv4 settings
+      // (net.core.devconf_inherit_init_net=0), and dockerd turns the machine's ip_forward on, so a
+      // host meant as a plain end system would otherwise route on a laptop with Docker installed.
+      const fwd = h.forwarding ? '1' : '0';
+      await sysctl(ns, 'net.ipv4.ip_forward', fwd);
+      await sysctl(ns, 'net.ipv6.conf.all.forwarding', fwd);
       if (h.ephemeralRange) await sysctl(ns, 'net.ipv4.ip_local_port_range', `${h.ephemeralRange[0]} ${h.ephemeralRange[1]}`);
       topo.addHost(
         h.name,

@@ -112,6 +112,33 @@ describeRoot('netns topologies', () => {
     expect(ping.code).not.toBe(0);
   });
 
+  it('a host without forwarding does not route even when the machine itself forwards (as dockerd sets it)', async () => {
+    const id = newId();
+    const before = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+    // New namespaces copy the machine's IPv4 settings: turn the machine's forwarding on for the
+    // creation only (dockerd does this on every machine it runs on), and restore it at once.
+    execFileSync('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    let topo: Topology;
+    try {
+      topo = await createTopology({
+        id,
+        hosts: [{ name: 'client' }, { name: 'router' }, { name: 'server' }],
+        segments: [
+          { name: 'lan1', members: [{ host: 'client', address: '10.77.1.2/24' }, { host: 'router', address: '10.77.1.1/24' }] },
+          { name: 'lan2', members: [{ host: 'router', address: '10.77.2.1/24' }, { host: 'server', address: '10.77.2.2/24' }] },
+        ],
+        routes: [{ host: 'client', to: 'default', via: '10.77.1.1' }, { host: 'server', to: 'default', via: '10.77.2.1' }],
+      });
+    } finally {
+      execFileSync('sysctl', ['-q', '-w', `net.ipv4.ip_forward=${before}`]);
+    }
+    await using _t = topo;
+    const fwd = await topo.hosts.router!.exec('cat', ['/proc/sys/net/ipv4/ip_forward']);
+    expect(fwd.stdout.trim()).toBe('0');
+    const ping = await topo.hosts.client!.exec('ping', ['-c', '1', '-W', '1', '10.77.2.2']);
+    expect(ping.code).not.toBe(0);
+  });
+
   it('applies a per-host ephemeral port range inside that namespace only', async () => {
     const id = newId();
     const hostRange = execFileSync('cat', ['/proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8' });
