@@ -32,6 +32,7 @@ describe('states', () => {
     const tw = STATE_EXPLANATIONS.find((e) => e.state === 'TIME-WAIT')!;
     expect(tw.text).toMatch(/2\*MSL/);
     expect(tw.text).toMatch(/60 s/);
+    expect(tw.text).toMatch(/2\*MSL is 4 minutes/);
     expect(STATE_EXPLANATIONS.find((e) => e.state === 'UNCONN')!.text).toMatch(/UDP has no connection/);
   });
   it('footer lists only the states seen, in lifecycle order', () => {

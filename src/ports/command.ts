@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { table, print, printJson, bold, dim } from '../format.js';
 import { portsReport, type PortsReport } from './lookup.js';
 
+const PORT_ZERO =
+  'Port 0 is reserved (RFC 6335): no service uses it. Binding to port 0 asks the kernel to pick a free port, which is how tests and clients get one.';
+
 /** Registers `socketlab ports [PORT|SERVICE ...] [--json]`. */
 export function registerPorts(program: Command): void {
   program
@@ -35,6 +38,16 @@ export function renderPorts(r: PortsReport, overview: boolean): string {
       { header: 'DESCRIPTION', get: (p) => p.description ?? '' },
     ]),
   );
+  const differ = r.ports.filter((p) => p.notesDiffer);
+  if (differ.length > 0) {
+    out.push('');
+    out.push(bold('Where the course notes differ'));
+    for (const p of differ) out.push(wrap(`${p.port}/${p.protocols.join('+')}: ${p.notesDiffer}`, 96, '  '));
+  }
+  if (r.ports.some((p) => p.port === 0) || overview) {
+    out.push('');
+    out.push(dim(wrap(PORT_ZERO, 96, '  ')));
+  }
   out.push('');
   out.push(bold('Port ranges (IANA, RFC 6335)'));
   out.push(

@@ -12,6 +12,8 @@ export interface PortReport {
   service: string | null;
   description: string | null;
   inCourseTable: boolean;
+  /** Where the course notes say otherwise about this port, and what really holds (else absent). */
+  notesDiffer?: string;
   inHostEphemeralRange: boolean;
   inIanaDynamicRange: boolean;
 }
@@ -44,6 +46,7 @@ export function reportFor(port: number): PortReport {
     service: e?.name ?? null,
     description: e?.description ?? null,
     inCourseTable: e?.course ?? false,
+    ...(e?.notesDiffer ? { notesDiffer: e.notesDiffer } : {}),
     inHostEphemeralRange: inRange(port, hostEphemeralRange()),
     inIanaDynamicRange: inRange(port, IANA_DYNAMIC),
   };

@@ -54,6 +54,14 @@ describe('service table', () => {
     }
     expect(courseTable().map((e) => e.port)).toEqual(notes);
   });
+  it('says where the notes\' table differs: DHCP 67/68 and TFTP 69 are UDP, DNS servers do not only talk TCP', () => {
+    for (const port of [67, 68, 69]) {
+      expect(lookupPort(port)!.protocols).toEqual(['udp']);
+      expect(lookupPort(port)!.notesDiffer, `port ${port}`).toMatch(/notes list .* as TCP: .* UDP only/);
+    }
+    expect(lookupPort(53)!.notesDiffer).toMatch(/NOTIFY are UDP/);
+    expect(lookupPort(80)!.notesDiffer).toBeUndefined();
+  });
   it('DNS is both TCP and UDP; DHCP is UDP', () => {
     expect(lookupPort(53)!.protocols.sort()).toEqual(['tcp', 'udp']);
     expect(lookupPort(67)!.protocols).toEqual(['udp']);

@@ -18,6 +18,8 @@ export interface ServiceEntry {
   description: string;
   /** Listed in the course notes' port table. */
   course: boolean;
+  /** Where the course notes say something else about this port, and what really holds. */
+  notesDiffer?: string;
 }
 
 /** Every port the course notes name, with the protocol IANA assigns it. */
@@ -27,10 +29,10 @@ const COURSE_TABLE: readonly ServiceEntry[] = [
   { port: 22, protocols: ['tcp'], name: 'ssh', description: 'Secure Shell (SSH), also SCP and SFTP', course: true },
   { port: 23, protocols: ['tcp'], name: 'telnet', description: 'Telnet', course: true },
   { port: 25, protocols: ['tcp'], name: 'smtp', description: 'Simple Mail Transfer Protocol (SMTP)', course: true },
-  { port: 53, protocols: ['tcp', 'udp'], name: 'domain', description: 'Domain Name System (DNS): clients over UDP, zone transfers over TCP', course: true },
-  { port: 67, protocols: ['udp'], name: 'bootps', description: 'DHCP server (BOOTP server)', course: true },
-  { port: 68, protocols: ['udp'], name: 'bootpc', description: 'DHCP client (BOOTP client)', course: true },
-  { port: 69, protocols: ['udp'], name: 'tftp', description: 'Trivial File Transfer Protocol (TFTP)', course: true },
+  { port: 53, protocols: ['tcp', 'udp'], name: 'domain', description: 'Domain Name System (DNS): queries over UDP, TCP after TC=1 and for zone transfers', course: true, notesDiffer: 'the notes: "communication between two DNS servers always uses TCP". Server-to-server queries and NOTIFY are UDP too; TCP carries zone transfers (RFC 5936) and any query whose UDP answer was truncated, and every DNS server must support it (RFC 7766). DNS over TLS is TCP 853.' },
+  { port: 67, protocols: ['udp'], name: 'bootps', description: 'DHCP server (BOOTP server)', course: true, notesDiffer: 'the notes list DHCP 67/68 as TCP: DHCP is UDP only (RFC 2131 4.1): a client without an address cannot open a TCP connection, it broadcasts datagrams.' },
+  { port: 68, protocols: ['udp'], name: 'bootpc', description: 'DHCP client (BOOTP client)', course: true, notesDiffer: 'the notes list DHCP 67/68 as TCP: DHCP is UDP only; the client listens on udp/68, a fixed well-known port, not an ephemeral one.' },
+  { port: 69, protocols: ['udp'], name: 'tftp', description: 'Trivial File Transfer Protocol (TFTP)', course: true, notesDiffer: 'the notes list TFTP 69 as TCP: TFTP is UDP only (RFC 1350); only the first request goes to 69, the transfer moves to ports both sides pick.' },
   { port: 80, protocols: ['tcp'], name: 'http', description: 'HyperText Transfer Protocol (HTTP)', course: true },
   { port: 110, protocols: ['tcp'], name: 'pop3', description: 'Post Office Protocol version 3 (POP3)', course: true },
   { port: 143, protocols: ['tcp'], name: 'imap', description: 'Internet Message Access Protocol (IMAP)', course: true },

@@ -5,7 +5,7 @@ import { expectShape, type Shape } from '../helpers/shape.js';
 
 /** The documented PortsReport (src/ports/lookup.ts). */
 const portsReport: Shape = {
-  ports: [{ port: 'number', category: 'string', protocols: ['string'], service: 'string|null', description: 'string|null', inCourseTable: 'boolean', inHostEphemeralRange: 'boolean', inIanaDynamicRange: 'boolean' }],
+  ports: [{ port: 'number', category: 'string', protocols: ['string'], service: 'string|null', description: 'string|null', inCourseTable: 'boolean', 'notesDiffer?': 'string', inHostEphemeralRange: 'boolean', inIanaDynamicRange: 'boolean' }],
   ranges: [{ category: 'string', first: 'number', last: 'number', also: 'string', use: 'string' }],
   ephemeral: { host: 'object|null', iana: { first: 'number', last: 'number', source: 'string' }, explanation: 'string' },
 };
@@ -37,5 +37,15 @@ describe('socketlab ports', () => {
     expect(r.code).toBe(0);
     for (const row of [/^\s*53\s+tcp\+udp\s+domain\s+well-known/m, /^\s*67\s+udp\s+bootps/m, /^\s*3389\s+tcp\+udp\s+ms-wbt-server\s+registered/m]) expect(r.stdout).toMatch(row);
     for (const range of ['0-1023', '1024-49151', '49152-65535']) expect(r.stdout).toContain(range);
+  });
+
+  it('says, not silently, where the course notes differ: DHCP and TFTP on UDP, port 0 reserved', async () => {
+    const r = await runCli(['ports']);
+    expect(r.stdout).toContain('Where the course notes differ');
+    expect(r.stdout).toMatch(/67\/udp: the notes list DHCP 67\/68 as TCP/);
+    expect(r.stdout).toMatch(/69\/udp: the notes list TFTP 69 as TCP/);
+    expect(r.stdout).toMatch(/Port 0 is reserved/);
+    const one = JSON.parse((await runCli(['ports', 'tftp', '--json'])).stdout);
+    expect(one.ports[0].notesDiffer).toMatch(/UDP only/);
   });
 });
