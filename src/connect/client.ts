@@ -11,6 +11,8 @@ export interface ConnectOptions {
   port: number;
   count?: number;
   udp?: boolean;
+  /** UDP only: connect() each socket to the server, so the kernel fixes its peer (ss shows ESTAB). */
+  connected?: boolean;
   message?: string;
   /** Bind the first conversation's source port to this; the next ones to +1, +2 ... */
   sourcePort?: number;
@@ -47,11 +49,13 @@ export async function openConversations(opts: ConnectOptions): Promise<OpenConve
   const log = opts.log ?? silentLogger();
   const message = opts.message ?? 'hello from socketlab';
   const timeoutMs = opts.timeoutMs ?? 5_000;
-  const open = opts.udp ? udpConversation : tcpConversation;
   const results = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      open(i, opts.host, opts.port, message, opts.sourcePort === undefined ? undefined : opts.sourcePort + i, timeoutMs, log),
-    ),
+    Array.from({ length: count }, (_, i) => {
+      const sourcePort = opts.sourcePort === undefined ? undefined : opts.sourcePort + i;
+      return opts.udp
+        ? udpConversation(i, opts.host, opts.port, message, sourcePort, timeoutMs, log, opts.connected ?? false)
+        : tcpConversation(i, opts.host, opts.port, message, sourcePort, timeoutMs, log);
+    }),
   );
   return {
     transport: opts.udp ? 'udp' : 'tcp',
@@ -116,7 +120,7 @@ function tcpConversation(index: number, host: string, port: number, message: str
   });
 }
 
-function udpConversation(index: number, host: string, port: number, message: string, localPort: number | undefined, timeoutMs: number, log: Logger): Promise<Opened> {
+function udpConversation(index: number, host: string, port: number, message: string, localPort: number | undefined, timeoutMs: number, log: Logger, connected: boolean): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     const remote = { address: host, port };
@@ -145,12 +149,18 @@ function udpConversation(index: number, host: string, port: number, message: str
       finish(msg.toString() === message, msg.toString());
     });
     // Bind explicitly so the source port is known before the datagram leaves (no handshake to wait for).
-    // Unconnected on purpose: a connect()ed UDP socket shows as ESTAB in ss, which hides the lesson.
+    // Unconnected by default, as servers and most clients use UDP. With `connected`, connect() only
+    // records the peer in the kernel (no packet is sent): ss then shows the socket as ESTAB.
     socket.bind({ port: localPort ?? 0, address: udpBindAddress(host) }, () => {
       const a = socket.address();
       local = { address: a.address, port: a.port };
-      log.info({ ...netEvent('udp.send', 'udp', local, remote, 'out'), index }, 'datagram sent');
-      socket.send(message, port, host);
+      const send = (): void => {
+        log.info({ ...netEvent('udp.send', 'udp', local, remote, 'out'), index, connected }, 'datagram sent');
+        if (connected) socket.send(message);
+        else socket.send(message, port, host);
+      };
+      if (connected) socket.connect(port, host, send);
+      else send();
     });
   });
 }

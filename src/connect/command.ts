@@ -12,6 +12,7 @@ import { labelEndpoint, verifyConversations, type ConnectReport, type LabelledEn
 interface ConnectFlags {
   count: number;
   udp?: boolean;
+  connected?: boolean;
   message: string;
   sourcePort?: number;
   hold: number;
@@ -53,6 +54,7 @@ export function registerConnect(program: Command): void {
     .argument('<host:port>', 'server to connect to', argParser(parseTarget))
     .addOption(new Option('-c, --count <n>', 'connections (conversations) to open at once').default(1).argParser(argParser(positiveInt('--count', 1000))))
     .option('--udp', 'use UDP datagrams instead of TCP connections')
+    .option('--connected', 'with --udp: connect() each UDP socket to the server first (the kernel then shows it as ESTAB, though no packet set anything up)')
     .option('-m, --message <text>', 'message to send and expect echoed', 'hello from socketlab')
     .addOption(new Option('--source-port <port>', 'bind this source port (the next conversations use +1, +2 ...) instead of an ephemeral one').argParser(argParser((t) => parsePort(t, '--source-port'))))
     .addOption(new Option('--hold <seconds>', 'keep the connections open this long, to look at them with ss -tn / netstat -tn').default(0).argParser(argParser(seconds)))
@@ -64,6 +66,7 @@ Examples:
   $ socketlab connect 127.0.0.1:8920                    one connection, its socket pair
   $ socketlab connect 127.0.0.1:8920 --count 3 --verify three conversations, one listening socket
   $ socketlab connect 127.0.0.1:8920 --udp              UDP: no handshake, no connection state
+  $ socketlab connect 127.0.0.1:8920 --udp --connected  a connect()ed UDP socket: ESTAB in ss, still no handshake
   $ socketlab connect 127.0.0.1:8920 --hold 30          then run "ss -tn" in another terminal`)
     .action(async (target: Endpoint, flags: ConnectFlags, cmd: Command) => {
       setProcessTitle('socketlab-connect');
@@ -77,11 +80,13 @@ Examples:
 }
 
 export async function runConnect(target: Endpoint, flags: ConnectFlags, log?: import('pino').Logger): Promise<ConnectReport> {
+  if (flags.connected && !flags.udp) throw invalidArgument('--connected is for UDP sockets (add --udp): every TCP socket is connected by its handshake');
   const open = await openConversations({
     host: target.address,
     port: target.port,
     count: flags.count,
     udp: flags.udp,
+    connected: flags.connected,
     message: flags.message,
     sourcePort: flags.sourcePort,
     timeoutMs: flags.timeout,
@@ -101,6 +106,7 @@ export async function runConnect(target: Endpoint, flags: ConnectFlags, log?: im
     }
     const report: ConnectReport = {
       transport,
+      ...(flags.udp && flags.connected ? { connected: true } : {}),
       server: labelEndpoint(target, range),
       ephemeralRange: { host: range ?? null, iana: IANA_DYNAMIC },
       conversations: open.conversations.map((c, i) => ({
@@ -147,7 +153,9 @@ export function renderConnect(r: ConnectReport): string {
   const h = r.ephemeralRange.host;
   out.push(dim(`Source ports come from this host's ephemeral range ${h ? `${h.first}-${h.last}` : '(unknown)'}; IANA's dynamic range is ${r.ephemeralRange.iana.first}-${r.ephemeralRange.iana.last}. Linux's default range starts lower, so a "registered" source port is normal here.`));
   if (r.transport === 'udp') {
-    out.push(dim('UDP: no handshake and no connection. Each datagram still carries a source and a destination socket, and the kernel only shows bound sockets (state UNCONN), never ESTABLISHED.'));
+    out.push(dim(r.connected
+      ? 'UDP, connect()ed: still no handshake — connect() sent nothing, it only told the kernel the peer, so this socket now accepts datagrams from that peer only and ss shows it as ESTAB.'
+      : 'UDP: no handshake and no connection. Each datagram still carries a source and a destination socket; these sockets are unconnected, so the kernel shows them as UNCONN (a UDP socket that calls connect() shows ESTAB: try --connected).'));
   }
   if (r.verified !== null) {
     out.push('');

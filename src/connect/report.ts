@@ -20,6 +20,8 @@ export interface KernelView {
 /** `socketlab connect --json`: one document for the whole run. */
 export interface ConnectReport {
   transport: 'tcp' | 'udp';
+  /** UDP sockets that called connect() (shown as ESTAB by ss); absent otherwise. */
+  connected?: boolean;
   server: LabelledEndpoint;
   ephemeralRange: { host: EphemeralRange | null; iana: EphemeralRange };
   conversations: (Omit<Conversation, 'local' | 'remote'> & { local: LabelledEndpoint; remote: LabelledEndpoint; kernel?: KernelView })[];

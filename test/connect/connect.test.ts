@@ -79,6 +79,25 @@ describe('socketlab connect (separate processes, real ss)', () => {
     }
   });
 
+  it('UDP --connected: the kernel shows a connect()ed UDP socket as ESTABLISHED, with its peer, though no handshake took place', async () => {
+    const { srv, port } = await startEchoProcess(['--udp']);
+    await using _ = srv;
+    const r = await runCli(['connect', `127.0.0.1:${port}`, '--udp', '--connected', '--verify', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ transport: 'udp', connected: true, verified: true });
+    expect(report.listening).toMatchObject({ state: 'UNCONN', local: { port } });
+    const c = report.conversations[0];
+    expect(c.echoed).toBe(true);
+    expect(c.kernel.client.state).toBe('ESTABLISHED');
+    expect(c.kernel.client.remote.port).toBe(port);
+    const text = await runCli(['connect', `127.0.0.1:${port}`, '--udp', '--connected']);
+    expect(text.stdout).toMatch(/connect\(\) sent nothing/);
+    const tcp = await runCli(['connect', `127.0.0.1:${port}`, '--connected']);
+    expect(tcp.code).toBe(2);
+    expect(tcp.stderr).toMatch(/--connected is for UDP/);
+  });
+
   it('--source-port binds the given source port', async () => {
     const { srv, port } = await startEchoProcess(['--tcp']);
     await using _ = srv;
