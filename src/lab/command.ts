@@ -11,6 +11,7 @@ import { LabRun, teardownState, type RunOutput } from './runner.js';
 import { readState, runRoot } from './state.js';
 import { CLI_PATH, foreground, isAlive, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
+import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { stepThrough } from './step-mode.js';
 import { renderReport, writeReport } from './report.js';
 import { exportDocker, staticScope } from './docker.js';
@@ -111,6 +112,12 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     report.passed = report.exitCode === 0;
     out.line(bold('checks'));
     out.line(formatChecks(checks));
+    const corrections = labNotesCorrections(spec.dir);
+    if (corrections.length > 0) {
+      report.notesDiffer = corrections;
+      out.line('');
+      out.line(formatNotesCorrections(corrections));
+    }
     if (!flags.json) {
       const readme = join(spec.dir, 'README.md');
       out.line(dim(`\nnext: ${existsSync(readme) ? `the questions in ${readme}; ` : ''}socketlab lab run ${spec.name} --step (event by event) or --report run.html; socketlab lab list`));

@@ -1,6 +1,7 @@
 import { bold, dim, green, red, yellow } from '../format.js';
 import type { CheckResult } from './checks.js';
 import type { StepResult } from './runner.js';
+import type { NotesCorrection } from './notes.js';
 
 /** Everything a lab run produced, as `--json` prints it. */
 export interface LabReport {
@@ -13,6 +14,8 @@ export interface LabReport {
   error?: string;
   steps: Omit<StepResult, 'stdout' | 'stderr'>[];
   checks: CheckResult[];
+  /** Where the course notes differ from what the lab shows (the README's box), if it has one. */
+  notesDiffer?: NotesCorrection[];
   startedAt: string;
   durationMs: number;
 }
