@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench -- dhcp [--seconds N] [--rates 1000,2000,...] [--max-seconds N]
+// npm run bench -- dhcp [--seconds N] [--rates 1000,2000,...] [--max-seconds N] [--unpinned]
 // perfdhcp (Debian package kea-admin) runs full DORA exchanges against `socketlab dhcp serve` and
 // against ISC Kea (kea-dhcp4-server, memfile lease file with persist on) in the same run, each in its
 // own network namespace on one /16 lab segment. perfdhcp acts as a relay (giaddr = its address),
@@ -7,12 +7,15 @@
 // so both see the same machine load. Reported per server: the highest offered rate with no drops
 // (perfdhcp drops <= 0.1% of sent, which discounts the exchanges still in flight when a period
 // ends) and the maximum achieved rate. socketlab ACKs only after the lease row is fsync'ed; Kea's
-// memfile appends without fsync. Bounded: each perfdhcp run is -p seconds, the whole run --max-seconds.
+// memfile appends without fsync. Both servers run pinned to core 0 and perfdhcp to core 1 (taskset),
+// and at each rate the two take turns. Bounded: each perfdhcp run is -p seconds, the whole run
+// --max-seconds. Appends its summary to results/history.jsonl.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appendHistory, CORES, onCore, pinningFrom, rssKiB } from './lib.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -24,6 +27,7 @@ const seconds = Number(argOf('--seconds', '3'));
 const maxSeconds = Number(argOf('--max-seconds', '300'));
 const rates = argOf('--rates', '500,1000,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000').split(',').map(Number);
 const DROP_TOLERANCE = 0.001;
+const pin = pinningFrom(args);
 
 if (process.getuid?.() !== 0) {
   console.error('bench dhcp: needs root (network namespaces, port 67)');
@@ -105,10 +109,11 @@ const targets = { socketlab: { ip: '10.50.0.1', runs: [], stopped: false }, kea:
 let sl;
 let kea;
 let ok = false;
+const memory = {};
 try {
-  sl = topo.hosts.sl.socketlab(['dhcp', 'serve', '-i', 'eth0', '--subnet', '10.50.0.0/16', '--range', '10.50.1.0-10.50.255.250', '--lease-time', '3600', '--leases', slLeases, '--log-level', 'warn']);
+  sl = topo.hosts.sl.spawn(...onCore(pin, CORES.server, process.execPath, [join(root, 'dist/cli.js'), 'dhcp', 'serve', '-i', 'eth0', '--subnet', '10.50.0.0/16', '--range', '10.50.1.0-10.50.255.250', '--lease-time', '3600', '--leases', slLeases, '--log-level', 'warn']));
   await waitOutput(sl, /^socketlab-dhcp listening on /m, 'socketlab dhcp serve');
-  kea = topo.hosts.kea.spawn('kea-dhcp4', ['-c', keaConf], { env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir } });
+  kea = topo.hosts.kea.spawn(...onCore(pin, CORES.server, 'kea-dhcp4', ['-c', keaConf]), { env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir } });
   kea.stderr.on('data', () => undefined);
   kea.stdout.on('data', () => undefined);
   await new Promise((r) => setTimeout(r, 1500)); // Kea prints nothing reliable at WARN; give it time to open its sockets
@@ -123,7 +128,7 @@ try {
   };
   const perf = async (ip, rate, period, seed) => {
     // -g single: perfdhcp's multi-thread mode busy-waits and steals the CPU the servers need.
-    const r = await topo.hosts.perf.exec('perfdhcp', ['-4', '-g', 'single', '-l', 'eth0', '-r', String(rate), '-R', '50000', '-s', String(seed), '-p', String(period), ip], { timeoutMs: (period + 10) * 1000 });
+    const r = await topo.hosts.perf.exec(...onCore(pin, CORES.load, 'perfdhcp', ['-4', '-g', 'single', '-l', 'eth0', '-r', String(rate), '-R', '50000', '-s', String(seed), '-p', String(period), ip]), { timeoutMs: (period + 10) * 1000 });
     return parsePerf(r.stdout);
   };
   // warm-up (JIT, ARP, first leases) for both, not reported
@@ -153,6 +158,8 @@ try {
     }
   }
   ok = true;
+  memory.socketlabRssMiB = Number(((rssKiB(sl.pid) ?? 0) / 1024).toFixed(1));
+  memory.keaRssMiB = Number(((rssKiB(kea.pid) ?? 0) / 1024).toFixed(1));
 } finally {
   sl?.kill('SIGTERM');
   kea?.kill('SIGTERM');
@@ -185,6 +192,8 @@ const ratio = (a, b) => (b > 0 ? Number((a / b).toFixed(2)) : null);
 const result = {
   benchmark: 'dhcp',
   date: new Date().toISOString(),
+  pinned: pin ? { servers: `core ${CORES.server}`, perfdhcp: `core ${CORES.load}` } : false,
+  memory,
   complete: ok,
   tool: 'perfdhcp -4 -g single (relay mode, unicast), -R 50000 clients, full DORA',
   seconds,
@@ -199,12 +208,14 @@ const result = {
 mkdirSync(join(root, 'results'), { recursive: true });
 writeFileSync(join(root, 'results/bench-dhcp.json'), JSON.stringify(result, null, 2) + '\n');
 rmSync(dir, { recursive: true, force: true });
+appendHistory(root, { benchmark: 'dhcp', pinned: Boolean(pin), complete: ok, seconds, socketlab: s, kea: k, ratios: result.ratios, distinctLeases: distinct, memory });
 
 const row = (name, x, r) => `${name.padEnd(12)}${String(x.dropFreeRate).padStart(16)}${x.maxRate.toFixed(0).padStart(12)}${r.padStart(22)}`;
 console.log('\nDHCP DORA exchanges/second (perfdhcp, same run)');
 console.log(`${'server'.padEnd(12)}${'drop-free rate'.padStart(16)}${'max rate'.padStart(12)}${'ratio vs Kea (df/max)'.padStart(22)}`);
 console.log(row('socketlab', s, `${result.ratios.dropFreeRate}x / ${result.ratios.maxRate}x`));
 console.log(row('kea-dhcp4', k, '1x / 1x'));
+console.log(`RSS after the run (ip netns exec and taskset exec the server, so the pid is the server's): socketlab ${memory.socketlabRssMiB} MiB, Kea ${memory.keaRssMiB} MiB`);
 console.log(`socketlab: ${ackedBySocketlab} ACKs received by perfdhcp, ${slRows} lease rows appended (fsync'ed before each ACK), ${distinct} distinct leases`);
 console.log('results/bench-dhcp.json written');
 if (!ok) process.exit(1);

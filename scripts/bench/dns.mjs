@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// npm run bench -- dns [--seconds N] [--rounds N]
+// npm run bench -- dns [--seconds N] [--rounds N] [--unpinned] [--no-profile]
 // dnsperf (Debian package) against `socketlab dns serve` and against dnsmasq serving the same
-// records (authoritative data only, no upstream: --no-resolv), over UDP and TCP, in the same run.
-// socketlab logs every query at its default level (info) to a log file, as it would in a lab.
-// Everything runs on 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer.
+// records (authoritative data only, no upstream: --no-resolv), over UDP and TCP, in the same run,
+// plus a bare node:dgram echo over UDP: the floor of any Node UDP server on this machine.
+// Servers run pinned to core 0 and dnsperf to core 1 (taskset); the servers take turns round by
+// round and the ratios are per-round (median, min-max). socketlab logs every query at its default
+// level (info) to a log file, as it would in a lab. Afterwards one more UDP run of socketlab under
+// --cpu-prof says where its time goes. Everything runs on 127.0.0.1; every run is bounded by
+// dnsperf -l (seconds) and a kill timer. Appends its summary to results/history.jsonl.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appendHistory, CORES, fmtRatio, onCore, pinningFrom, ratioStats, stats } from './lib.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/cli.js');
@@ -20,6 +25,20 @@ const argOf = (flag, def) => {
 };
 const seconds = argOf('--seconds', 5);
 const rounds = argOf('--rounds', 5);
+const pin = pinningFrom(args);
+const profile = !args.includes('--no-profile');
+/** Peak RSS (VmHWM) of a process in MiB: what it needed at full load. */
+const peakRssMiB = (pid) => {
+  try {
+    return Number((Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024).toFixed(1));
+  } catch {
+    return null;
+  }
+};
+const spawnPinned = (cmd, argv, opts) => {
+  const [c, a] = onCore(pin, CORES.server, cmd, argv);
+  return spawn(c, a, opts);
+};
 
 for (const tool of ['dnsperf', 'dnsmasq']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -89,9 +108,9 @@ function waitFor(child, re, what) {
   });
 }
 
-async function startSocketlab(port) {
+async function startSocketlab(port, nodeFlags = []) {
   const logFile = join(dir, `socketlab-${port}.log`);
-  const child = spawn(process.execPath, [cli, '--log-file', logFile, 'dns', 'serve', '--zone', zoneFile, '--port', String(port)], {
+  const child = spawnPinned(process.execPath, [...nodeFlags, cli, '--log-file', logFile, 'dns', 'serve', '--zone', zoneFile, '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SOCKETLAB_LOG_LEVEL: 'info' },
   });
@@ -100,7 +119,7 @@ async function startSocketlab(port) {
 }
 
 async function startDnsmasq(port) {
-  const child = spawn('dnsmasq', ['-k', `--conf-file=${dnsmasqConf}`, `--port=${port}`, '--pid-file=', '--log-facility=-', '--user=root'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnPinned('dnsmasq', ['-k', `--conf-file=${dnsmasqConf}`, `--port=${port}`, '--pid-file=', '--log-facility=-', '--user=root'], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitFor(child, /started, version/, 'dnsmasq');
   return { child };
 }
@@ -114,7 +133,7 @@ s.on('message', (b, r) => { b[2] |= 0x80; s.send(b, r.port, r.address); });
 s.bind(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));
 `;
 async function startNodeEcho(port) {
-  const child = spawn(process.execPath, ['-e', ECHO_SRC, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnPinned(process.execPath, ['-e', ECHO_SRC, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitFor(child, /ready/, 'node echo');
   return { child };
 }
@@ -132,7 +151,9 @@ function stop(child) {
 }
 
 function dnsperf(port, mode) {
-  const r = spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-m', mode, '-d', queryFile, '-l', String(seconds), '-c', mode === 'tcp' ? '8' : '4', '-q', '200', '-t', '2'], {
+  // 10 clients, 100 queries outstanding: enough to keep one server core busy
+  const [cmd, argv] = onCore(pin, CORES.load, 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-m', mode, '-d', queryFile, '-l', String(seconds), '-c', '10', '-q', '100', '-t', '2']);
+  const r = spawnSync(cmd, argv, {
     encoding: 'utf8',
     timeout: (seconds + 20) * 1000,
   });
@@ -154,6 +175,7 @@ function dnsperf(port, mode) {
 
 const base = 20000 + Math.floor(Math.random() * 20000);
 const results = [];
+const memory = {};
 let sl;
 let dm;
 let echo;
@@ -167,6 +189,9 @@ try {
     const sorted = [...runs].sort((x, y) => x.qps - y.qps);
     return { ...sorted[Math.floor(sorted.length / 2)], runs: runs.map((r) => Math.round(r.qps)), completedAllRuns: runs.reduce((n, r) => n + (r.completed || 0), 0) };
   };
+  // warm-up (JIT) for each, not reported
+  dnsperf(base, 'udp');
+  dnsperf(base + 2, 'udp');
   for (const mode of ['udp', 'tcp']) {
     const a = [];
     const b = [];
@@ -179,13 +204,59 @@ try {
     const sa = median(a);
     const sb = median(b);
     const floor = c.length ? median(c) : undefined;
-    results.push({ mode, socketlab: sa, dnsmasq: sb, ratio: sa.qps / sb.qps, nodeEchoFloor: floor ? { qps: floor.qps, runs: floor.runs, ratioToDnsmasq: floor.qps / sb.qps } : null });
+    const q = (xs) => xs.map((x) => x.qps);
+    results.push({
+      mode,
+      socketlab: sa,
+      dnsmasq: sb,
+      ratio: sa.qps / sb.qps,
+      ratioVsDnsmasq: ratioStats(q(a), q(b)),
+      ...(c.length ? { ratioVsNodeEcho: ratioStats(q(a), q(c)) } : {}),
+      nodeEchoFloor: floor ? { qps: floor.qps, runs: floor.runs, ratioToDnsmasq: floor.qps / sb.qps } : null,
+    });
   }
+  memory.socketlabPeakRssMiB = peakRssMiB(sl.child.pid);
+  memory.dnsmasqPeakRssMiB = peakRssMiB(dm.child.pid);
 } finally {
   if (sl) await stop(sl.child);
   if (dm) await stop(dm.child);
   if (echo) await stop(echo.child);
 }
+// Where socketlab's time goes: one more UDP run under --cpu-prof, self time summed per function.
+let cpuProfile = null;
+if (profile) {
+  const profDir = join(dir, 'prof');
+  mkdirSync(profDir);
+  const p = await startSocketlab(base + 3, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  try {
+    dnsperf(base + 3, 'udp');
+  } finally {
+    await stop(p.child);
+  }
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file) cpuProfile = summarizeProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')));
+}
+
+/** Self time per function (name + file:line), top entries, as shares of the whole profile. */
+function summarizeProfile(prof) {
+  const dt = new Map();
+  for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const total = [...dt.values()].reduce((a, b) => a + b, 0) || 1;
+  const byFn = new Map();
+  for (const n of prof.nodes) {
+    const f = n.callFrame;
+    const where = f.url ? `${f.url.replace(/^file:\/\//, '').replace(root, '')}:${f.lineNumber + 1}` : '';
+    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    byFn.set(key, (byFn.get(key) ?? 0) + (dt.get(n.id) ?? 0));
+  }
+  const top = [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([fn, us]) => ({ fn, share: Number((us / total).toFixed(3)) }));
+  const share = (re) => Number(([...byFn.entries()].filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0) / total).toFixed(3));
+  return {
+    top,
+    groups: { idle: share(/^\(idle\)/), garbageCollector: share(/^\(garbage collector\)/), socketlab: share(/dist\//), nodeInternals: share(/node:/), pino: share(/node_modules\/pino/) },
+  };
+}
+
 // Count the query records socketlab wrote (streamed: the file can be gigabytes).
 let logLines = 0;
 try {
@@ -208,6 +279,9 @@ rmSync(dir, { recursive: true, force: true });
 
 const report = {
   benchmark: 'dns',
+  pinned: pin ? { server: `core ${CORES.server}`, dnsperf: `core ${CORES.load}` } : false,
+  memory,
+  cpuProfile,
   date: new Date().toISOString(),
   seconds,
   rounds,
@@ -220,9 +294,18 @@ const report = {
 };
 mkdirSync(join(root, 'results'), { recursive: true });
 writeFileSync(join(root, 'results/bench-dns.json'), JSON.stringify(report, null, 2) + '\n');
+appendHistory(root, {
+  benchmark: 'dns',
+  pinned: Boolean(pin),
+  settings: { seconds, rounds, clients: 10, outstanding: 100, logging: report.logging },
+  ratios: Object.fromEntries(results.map((r) => [r.mode, { vsDnsmasq: r.ratioVsDnsmasq, ...(r.ratioVsNodeEcho ? { vsNodeEcho: r.ratioVsNodeEcho } : {}) }])),
+  medians: Object.fromEntries(results.map((r) => [r.mode, { socketlab: r.socketlab.qps, dnsmasq: r.dnsmasq.qps, ...(r.nodeEchoFloor ? { nodeEcho: r.nodeEchoFloor.qps } : {}) }])),
+  memory,
+  profileGroups: cpuProfile?.groups ?? null,
+});
 
 const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-console.log(`dnsperf, median of ${rounds} alternating runs of ${seconds} s, 127.0.0.1; socketlab logged ${logLines.toLocaleString('en-US')} query records for ${report.queriesCompletedBySocketlab.toLocaleString('en-US')} completed queries`);
+console.log(`dnsperf ${pin ? 'pinned (servers core 0, dnsperf core 1)' : 'UNPINNED'}, median of ${rounds} alternating runs of ${seconds} s, 127.0.0.1; socketlab logged ${logLines.toLocaleString('en-US')} query records for ${report.queriesCompletedBySocketlab.toLocaleString('en-US')} completed queries`);
 console.log('transport  socketlab qps  dnsmasq qps  ratio   socketlab lost  dnsmasq lost   runs (socketlab | dnsmasq)');
 for (const r of results) {
   console.log(
@@ -234,4 +317,13 @@ const udp = results.find((r) => r.mode === 'udp');
 if (udp?.nodeEchoFloor) {
   console.log(`reference: a bare node:dgram echo (no DNS, no logging) did ${fmt(udp.nodeEchoFloor.qps)} qps over udp = ${udp.nodeEchoFloor.ratioToDnsmasq.toFixed(2)}x dnsmasq (runs ${udp.nodeEchoFloor.runs.join(' ')})`);
 }
-console.log('results written to results/bench-dns.json');
+for (const r of results) {
+  console.log(`${r.mode}: socketlab/dnsmasq ${fmtRatio(r.ratioVsDnsmasq)}${r.ratioVsNodeEcho ? `, socketlab/node:dgram echo ${fmtRatio(r.ratioVsNodeEcho)} (target >= 0.95)` : ' (target >= 5)'}`);
+}
+console.log(`peak RSS at full load: socketlab ${memory.socketlabPeakRssMiB} MiB, dnsmasq ${memory.dnsmasqPeakRssMiB} MiB`);
+if (cpuProfile) {
+  const g = cpuProfile.groups;
+  console.log(`where socketlab's time went (one UDP run, --cpu-prof): idle ${(g.idle * 100).toFixed(0)}%, socketlab code ${(g.socketlab * 100).toFixed(0)}%, pino ${(g.pino * 100).toFixed(0)}%, node internals ${(g.nodeInternals * 100).toFixed(0)}%, GC ${(g.garbageCollector * 100).toFixed(0)}%`);
+  for (const t of cpuProfile.top.slice(0, 10)) console.log(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.fn}`);
+}
+console.log('results written to results/bench-dns.json, appended to results/history.jsonl');

@@ -1,6 +1,6 @@
 // Load generator for the echo benchmark, run as its own process so it never shares a core's event
 // loop with the server under test. Bounded: stops after `seconds` or `maxRoundTrips`, whichever first.
-// Usage: node echo-load.mjs rtt PORT CONNECTIONS SECONDS | bulk PORT SECONDS
+// Usage: node echo-load.mjs rtt PORT CONNECTIONS SECONDS | bulk PORT SECONDS | idle PORT CONNECTIONS SECONDS
 import net from 'node:net';
 
 const [mode, portText, a, b] = process.argv.slice(2);
@@ -66,5 +66,21 @@ async function bulk(seconds) {
   return { mib: received / 1024 / 1024, seconds: secs, mibPerSecond: received / 1024 / 1024 / secs };
 }
 
-const result = mode === 'rtt' ? await rtt(Number(a), Number(b)) : await bulk(Number(a));
+async function idle(connections, seconds) {
+  // Opens the connections (in batches, so the server's accept queue keeps up), says so on stdout,
+  // holds them without sending a byte, and closes them after `seconds` or when stdin closes.
+  const sockets = [];
+  for (let i = 0; i < connections; i += 500) {
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, connections - i) }, connect))));
+  }
+  process.stdout.write(JSON.stringify({ open: sockets.length }) + '\n');
+  await new Promise((done) => {
+    const t = setTimeout(done, seconds * 1000);
+    process.stdin.on('end', () => { clearTimeout(t); done(); }).resume();
+  });
+  for (const s of sockets) s.destroy();
+  return { held: sockets.length };
+}
+
+const result = mode === 'rtt' ? await rtt(Number(a), Number(b)) : mode === 'idle' ? await idle(Number(a), Number(b)) : await bulk(Number(a));
 process.stdout.write(JSON.stringify(result) + '\n');
