@@ -14,6 +14,7 @@ interface EchoFlags {
   udp?: boolean;
   idleTimeout: number;
   maxConnections: number;
+  closeDelay: number;
 }
 
 function nonNegativeInt(what: string) {
@@ -22,6 +23,12 @@ function nonNegativeInt(what: string) {
     if (!Number.isInteger(n) || n < 0) throw invalidArgument(`${what} "${text}" must be a whole number, 0 or more`);
     return n;
   };
+}
+
+function closeDelay(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > 600) throw invalidArgument(`--close-delay "${text}" must be a number of seconds from 0 to 600`);
+  return n;
 }
 
 /** Registers `socketlab echo [--port P] [--host H] [--tcp] [--udp]`. */
@@ -35,6 +42,7 @@ export function registerEcho(program: Command): void {
     .option('--udp', 'UDP only (default: TCP and UDP)')
     .addOption(new Option('--idle-timeout <seconds>', 'close a TCP connection idle this long (0: never)').default(60).argParser(argParser(nonNegativeInt('--idle-timeout'))))
     .addOption(new Option('--max-connections <n>', 'concurrent TCP connections accepted').default(1000).argParser(argParser(nonNegativeInt('--max-connections'))))
+    .addOption(new Option('--close-delay <seconds>', "after a client's FIN, wait this long before our own FIN: the 4-segment close, CLOSE-WAIT on this side, FIN-WAIT-2 on the client").default(0).argParser(argParser(closeDelay)))
     .addHelpText('after', `
 Port ${DEFAULT_ECHO_PORT} is unassigned in IANA's registry and lies in the registered range below Linux's
 ephemeral range, so it needs no root and no client source port can collide with it.
@@ -42,6 +50,7 @@ ephemeral range, so it needs no root and no client source port can collide with 
 Examples:
   $ socketlab echo                         TCP+UDP on 127.0.0.1:${DEFAULT_ECHO_PORT}
   $ socketlab echo --port 7007 --tcp       TCP only on another port
+  $ socketlab echo --close-delay 5         hold CLOSE-WAIT 5 s: FIN, ACK ... FIN, ACK
   $ sudo socketlab echo --port 7           RFC 862's own port: well-known, needs root`)
     .action(async (flags: EchoFlags, cmd: Command) => {
       setProcessTitle('socketlab-echo');
@@ -57,6 +66,7 @@ Examples:
         log,
         idleTimeoutMs: flags.idleTimeout * 1000,
         maxConnections: flags.maxConnections,
+        closeDelayMs: flags.closeDelay * 1000,
       });
       const transports = [tcp && 'tcp', udp && 'udp'].filter(Boolean).join('+');
       print(`socketlab-echo listening on ${transports} ${formatEndpoint({ address: listener.address.host, port: listener.address.port })} (port ${listener.address.port}: ${describeLabel(labelPort(listener.address.port))}; pid ${process.pid})`);

@@ -28,6 +28,12 @@ export interface EchoOptions {
   maxConnections?: number;
   /** Grace for open connections on close() before they are destroyed (ms). */
   closeGraceMs?: number;
+  /**
+   * After a client's FIN, wait this long (ms) before sending our own (default 0: at once, so the
+   * server's ACK rides on its FIN and a close takes 3 segments). Longer shows the 4-segment close,
+   * with the client in FIN-WAIT-2 and this side in CLOSE-WAIT meanwhile.
+   */
+  closeDelayMs?: number;
   signal?: AbortSignal;
 }
 
@@ -55,7 +61,7 @@ export async function startEcho(opts: EchoOptions = {}): Promise<EchoListener> {
     try {
       let port = opts.port ?? DEFAULT_ECHO_PORT;
       if (wantTcp) {
-        tcp = createTcp(log, sockets, idle, opts.maxConnections);
+        tcp = createTcp(log, sockets, idle, opts.maxConnections, opts.closeDelayMs ?? 0);
         port = await listenTcp(tcp, host, port);
       }
       if (wantUdp) {
@@ -107,8 +113,9 @@ export async function startEcho(opts: EchoOptions = {}): Promise<EchoListener> {
   };
 }
 
-function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxConnections?: number): net.Server {
-  const server = net.createServer({ noDelay: true }, (socket) => {
+function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxConnections: number | undefined, closeDelayMs: number): net.Server {
+  // allowHalfOpen: with a close delay the kernel must not answer the client's FIN with ours at once.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: closeDelayMs > 0 }, (socket) => {
     const client = { address: normalizeAddress(socket.remoteAddress ?? '?'), port: socket.remotePort ?? 0 };
     const local = { address: normalizeAddress(socket.localAddress ?? '?'), port: socket.localPort ?? 0 };
     const ev = netEvent('tcp.accept', 'tcp', client, local);
@@ -116,7 +123,16 @@ function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxCon
     clog.info({ ...ev, clientPort: labelPort(client.port), serverPort: labelPort(local.port) }, 'connection accepted');
     sockets.add(socket);
     // pipe() is the backpressure: it stops reading from a client that does not read its echo.
-    socket.pipe(socket);
+    if (closeDelayMs > 0) {
+      socket.pipe(socket, { end: false });
+      socket.once('end', () => {
+        clog.info({ ...netEvent('tcp.half-close', 'tcp', client, local, 'in'), closeDelayMs }, 'client sent FIN; our FIN follows after the delay (CLOSE-WAIT meanwhile)');
+        const t = setTimeout(() => socket.end(), closeDelayMs);
+        socket.once('close', () => clearTimeout(t));
+      });
+    } else {
+      socket.pipe(socket);
+    }
     if (idleMs > 0) {
       socket.setTimeout(idleMs, () => {
         clog.info({ ...netEvent('tcp.idle', 'tcp', client, local), idleMs }, 'idle timeout, closing');
