@@ -10,6 +10,9 @@ import {
   encodeLimited,
   frame,
   MAX_POINTER_HOPS,
+  canonicalName,
+  nameToLabels,
+  normalizeName,
   optRecord,
   TYPES,
   type Message,
@@ -176,5 +179,56 @@ describe('codec', () => {
     const m: Message = { ...sample, answers: [], additionals: [], questions: [{ name: 'a\\.b.x\\032y.example', type: 1, class: 1 }] };
     const back = decode(encode(m));
     expect(back.questions[0]!.name).toBe('a\\.b.x\\032y.example');
+  });
+});
+
+describe('names: one canonical form for zone, wire and AXFR (RFC 1035 5.1, RFC 4343)', () => {
+  it('decodes labels to the form BIND prints: specials escaped, other octets as \\DDD', () => {
+    const wire = Buffer.concat([Buffer.alloc(12), Buffer.from([3, 0x41, 0x62, 0x63, 3, 0x61, 0x2e, 0x62, 4, 0x73, 0x3b, 0x28, 0x20, 7, 0x62, 0xc3, 0xbc, 0x63, 0x68, 0x65, 0x72, 0])]);
+    expect(decodeName(wire, 12).name).toBe('Abc.a\\.b.s\\;\\(\\032.b\\195\\188cher');
+  });
+
+  it('normalizes every zone-file spelling to that form, keeping case', () => {
+    expect(normalizeName('\\065bc.t.test.')).toBe('Abc.t.test');
+    expect(normalizeName('semi\\;colon.t.test')).toBe('semi\\;colon.t.test');
+    expect(normalizeName('paren\\(x.t.test')).toBe('paren\\(x.t.test');
+    expect(normalizeName('bücher.t.test.')).toBe('b\\195\\188cher.t.test');
+    expect(normalizeName('a\\.b.t.test')).toBe('a\\.b.t.test');
+    expect(normalizeName('a\\\\.t.')).toBe('a\\\\.t');
+    expect(nameToLabels('a\\\\.').map((l) => l.toString('latin1'))).toEqual(['a\\']);
+  });
+
+  it('folds ASCII case only: the key of \\065BC is abc, a UTF-8 octet stays as it is', () => {
+    expect(canonicalName('\\065BC.T.test.')).toBe('abc.t.test');
+    expect(canonicalName('MiXeD.t.test')).toBe('mixed.t.test');
+    expect(canonicalName('B\\195\\156cher')).toBe('b\\195\\156cher'); // 0xDC is not folded to 0xFC
+  });
+
+  it('compression tells the label "a.b" from the labels "a","b" (MX target a\\.b)', () => {
+    const msg: Message = {
+      id: 1,
+      flags: emptyFlags({ qr: true }),
+      questions: [{ name: 'mx.t.test', type: TYPES.MX, class: 1 }],
+      answers: [rr('mx.t.test', TYPES.MX, { preference: 10, exchange: 'a\\.b.t.test' })],
+      authorities: [],
+      additionals: [rr('a.b.t.test', TYPES.A, { address: '192.0.2.8' }), rr('a\\.b.t.test', TYPES.A, { address: '192.0.2.7' })],
+    };
+    const back = decode(encode(msg));
+    expect(back.answers[0]!.data).toEqual({ preference: 10, exchange: 'a\\.b.t.test' });
+    expect(back.additionals.map((r) => r.name)).toEqual(['a.b.t.test', 'a\\.b.t.test']);
+  });
+
+  it('compression keeps each name\'s own case (an owner MiXeD after a question mixed)', () => {
+    const msg: Message = {
+      id: 1,
+      flags: emptyFlags({ qr: true }),
+      questions: [{ name: 'mixed.t.test', type: TYPES.A, class: 1 }],
+      answers: [rr('MiXeD.t.test', TYPES.A, { address: '192.0.2.2' })],
+      authorities: [],
+      additionals: [],
+    };
+    const buf = encode(msg);
+    expect(decode(buf).answers[0]!.name).toBe('MiXeD.t.test');
+    expect(buf.length).toBe(12 + 18 + (6 + 2) + 10 + 4); // MiXeD then a pointer to the question's t.test
   });
 });

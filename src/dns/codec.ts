@@ -11,18 +11,31 @@
  * go through this file; dns2 builds the queries we send (dns2-wire.ts) and checks this codec in tests.
  */
 
-/** Record types socketlab knows by name (RFC 1035 3.2.2, RFC 3596, RFC 2782, RFC 8659, RFC 6891, RFC 5936). */
+/**
+ * Record types socketlab knows by name (RFC 1035 3.2.2, RFC 3596, RFC 2782, RFC 8659, RFC 6891,
+ * RFC 5936; HINFO RFC 1035, LOC RFC 1876, NAPTR RFC 3403, DNAME RFC 6672, DS RFC 4034, SSHFP RFC 4255,
+ * TLSA RFC 6698, SVCB/HTTPS RFC 9460). Any other type is served from RFC 3597 generic data.
+ */
 export const TYPES = {
   A: 1,
   NS: 2,
   CNAME: 5,
   SOA: 6,
   PTR: 12,
+  HINFO: 13,
   MX: 15,
   TXT: 16,
   AAAA: 28,
+  LOC: 29,
   SRV: 33,
+  NAPTR: 35,
+  DNAME: 39,
   OPT: 41,
+  DS: 43,
+  SSHFP: 44,
+  TLSA: 52,
+  SVCB: 64,
+  HTTPS: 65,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
@@ -41,6 +54,7 @@ export const RCODES = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  YXDOMAIN: 6,
   NOTAUTH: 9,
   BADVERS: 16,
 } as const;
@@ -99,7 +113,7 @@ export interface SoaData {
 }
 export type RData =
   | { address: string } // A, AAAA
-  | { target: string } // CNAME, NS, PTR
+  | { target: string } // CNAME, NS, PTR, DNAME
   | { preference: number; exchange: string } // MX
   | { strings: Buffer[] } // TXT
   | SoaData
@@ -176,16 +190,27 @@ export function encodeFlags(f: Flags): number {
 // ---------------------------------------------------------------------------------------------
 // Names
 
-/** One label to presentation form: `.` and `\` escaped, non-printables as `\DDD` (RFC 4343 2.1). */
+/**
+ * Names inside socketlab are strings in ONE canonical presentation form, the one BIND and dig print:
+ * each label's octets with `.`, `\`, and the master-file specials `;()"@$` escaped as `\X`, other
+ * printable ASCII literal and every other octet (space, controls, UTF-8 bytes) as `\DDD`. The form is a
+ * one-to-one encoding of the label sequence, so zone file, wire and AXFR names compare as strings; and
+ * since only A-Z stay letters, ASCII lowercase of it is exactly RFC 4343 case folding (`canonicalName`).
+ */
 function labelToText(buf: Buffer, start: number, len: number): string {
   let s = '';
   for (let i = start; i < start + len; i++) {
     const c = buf[i]!;
-    if (c === 0x2e || c === 0x5c) s += '\\' + String.fromCharCode(c);
+    if (c === 0x2e || c === 0x5c || c === 0x3b || c === 0x28 || c === 0x29 || c === 0x22 || c === 0x40 || c === 0x24) s += '\\' + String.fromCharCode(c);
     else if (c > 0x20 && c < 0x7f) s += String.fromCharCode(c);
     else s += '\\' + String(c).padStart(3, '0');
   }
   return s;
+}
+
+/** Label octets to the canonical presentation form (no trailing dot; the root is `''`). */
+export function labelsToName(labels: readonly Buffer[]): string {
+  return labels.map((l) => labelToText(l, 0, l.length)).join('.');
 }
 
 /** A name has at most 127 labels; a longer chain of pointers is an attack, not compression. */
@@ -235,12 +260,33 @@ export function decodeName(buf: Buffer, offset: number): { name: string; next: n
   return { name: labels.join('.'), next };
 }
 
-/** Splits presentation form into raw labels, honouring `\.` and `\DDD`. Throws on bad syntax. */
+/** Does presentation-form `name` end with an unescaped `.` (an absolute name)? */
+export function isAbsoluteName(name: string): boolean {
+  if (!name.endsWith('.')) return false;
+  let slashes = 0;
+  for (let i = name.length - 2; i >= 0 && name[i] === '\\'; i--) slashes++;
+  return slashes % 2 === 0;
+}
+
+/**
+ * Splits presentation form into raw labels, honouring `\X` and `\DDD` (RFC 1035 5.1); characters
+ * beyond ASCII (a UTF-8 zone file's `bücher`) become their UTF-8 octets. Throws on bad syntax.
+ */
 export function nameToLabels(name: string): Buffer[] {
   if (name === '' || name === '.') return [];
-  const n = name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
+  const n = isAbsoluteName(name) ? name.slice(0, -1) : name;
   const labels: Buffer[] = [];
   let cur: number[] = [];
+  const pushChar = (i: number): number => {
+    const cp = n.codePointAt(i)!;
+    if (cp < 0x80) {
+      cur.push(cp);
+      return i;
+    }
+    const ch = String.fromCodePoint(cp);
+    for (const b of Buffer.from(ch, 'utf8')) cur.push(b);
+    return i + ch.length - 1;
+  };
   for (let i = 0; i < n.length; i++) {
     const ch = n.charCodeAt(i);
     if (ch === 0x5c) {
@@ -251,15 +297,13 @@ export function nameToLabels(name: string): Buffer[] {
         cur.push(v);
         i += 3;
       } else if (i + 1 < n.length) {
-        cur.push(n.charCodeAt(++i) & 0xff);
+        i = pushChar(i + 1);
       } else throw new Error(`name "${name}" ends with a backslash`);
     } else if (ch === 0x2e) {
       if (cur.length === 0) throw new Error(`empty label in name "${name}"`);
       labels.push(Buffer.from(cur));
       cur = [];
-    } else if (ch > 0x7f) {
-      for (const b of Buffer.from(n[i]!, 'utf8')) cur.push(b);
-    } else cur.push(ch);
+    } else i = pushChar(i);
   }
   if (cur.length === 0) throw new Error(`empty label in name "${name}"`);
   labels.push(Buffer.from(cur));
@@ -272,10 +316,29 @@ export function nameToLabels(name: string): Buffer[] {
   return labels;
 }
 
-/** Canonical key for lookups: lowercase ASCII (RFC 4343 case-insensitivity), no trailing dot. */
+/** Any presentation form (`\065bc.`, `bücher`, `a\.b`) to the canonical one, case kept. Throws on bad syntax. */
+export function normalizeName(name: string): string {
+  return labelsToName(nameToLabels(name));
+}
+
+/** Only these characters are the same in every presentation form: no escapes, nothing to re-encode. */
+const PLAIN_NAME = /^[A-Za-z0-9_*/+=:,-]+(\.[A-Za-z0-9_*/+=:,-]+)*\.?$/;
+
+/**
+ * Lookup key: the canonical form with ASCII letters lowercased (RFC 4343: case-insensitive for
+ * A-Z only; other octets compare exactly), no trailing dot. Text that is not a valid name is only
+ * lowercased, so the key is total; the encoder rejects such names.
+ */
 export function canonicalName(name: string): string {
   let n = name;
-  if (n.endsWith('.') && !n.endsWith('\\.')) n = n.slice(0, -1);
+  if (!PLAIN_NAME.test(n)) {
+    try {
+      n = normalizeName(n);
+    } catch {
+      /* not a name: key it as text */
+    }
+  }
+  if (isAbsoluteName(n)) n = n.slice(0, -1);
   return n.toLowerCase();
 }
 
@@ -309,7 +372,8 @@ function decodeIPv6(buf: Buffer, pos: number): string {
   return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
 }
 
-function decodeRData(buf: Buffer, type: number, pos: number, len: number): RData {
+/** RDATA of one record from `len` octets at `pos` of `buf` (the whole message, for compression pointers). */
+export function decodeRData(buf: Buffer, type: number, pos: number, len: number): RData {
   const end = pos + len;
   const nameIn = (p: number): { name: string; next: number } => {
     const r = decodeName(buf, p);
@@ -326,7 +390,11 @@ function decodeRData(buf: Buffer, type: number, pos: number, len: number): RData
     case TYPES.CNAME:
     case TYPES.NS:
     case TYPES.PTR:
-      return { target: nameIn(pos).name };
+    case TYPES.DNAME: {
+      const r = nameIn(pos);
+      if (r.next !== end) throw new DecodeError(`${typeName(type)} record has data after its name`, r.next);
+      return { target: r.name };
+    }
     case TYPES.MX: {
       if (len < 3) throw new DecodeError('MX record too short', pos);
       return { preference: buf.readUInt16BE(pos), exchange: nameIn(pos + 2).name };
@@ -474,10 +542,10 @@ class Writer {
   name(name: string, compress: boolean): void {
     const labels = nameToLabels(name);
     for (let i = 0; i < labels.length; i++) {
-      const key = labels
-        .slice(i)
-        .map((l) => l.toString('latin1').toLowerCase())
-        .join('.');
+      // exact octets of the label sequence: a label `a.b` is not the labels `a`,`b`, and a pointer
+      // to `mixed` must not rewrite the zone's `MiXeD` (RFC 4343 4.1, case preserved as BIND does)
+      let key = '';
+      for (let j = i; j < labels.length; j++) key += String.fromCharCode(labels[j]!.length) + labels[j]!.toString('latin1');
       if (compress) {
         const at = this.names.get(key);
         if (at !== undefined) {
@@ -553,6 +621,9 @@ function encodeRData(w: Writer, rr: ResourceRecord): void {
     case TYPES.NS:
     case TYPES.PTR:
       w.name(d.target as string, true);
+      return;
+    case TYPES.DNAME:
+      w.name(d.target as string, false); // RFC 6672 2.5: never compressed
       return;
     case TYPES.MX:
       w.u16(d.preference as number);
@@ -749,6 +820,7 @@ export function rdataToText(rr: ResourceRecord): string {
     case TYPES.CNAME:
     case TYPES.NS:
     case TYPES.PTR:
+    case TYPES.DNAME:
       return fq(d.target as string);
     case TYPES.MX:
       return `${d.preference as number} ${fq(d.exchange as string)}`;
@@ -764,8 +836,30 @@ export function rdataToText(rr: ResourceRecord): string {
       return `${d.flags as number} ${d.tag as string} ${quoteString(d.value as Buffer)}`;
     default: {
       const raw = (d.raw ?? d.options ?? Buffer.alloc(0)) as Buffer;
+      const known = rawToText(rr.type, raw);
+      if (known !== undefined) return known;
       return `\\# ${raw.length}${raw.length ? ' ' + raw.toString('hex') : ''}`;
     }
+  }
+}
+
+/** Master-file text of the simple types kept as raw RDATA; undefined for the RFC 3597 generic form. */
+function rawToText(type: number, raw: Buffer): string | undefined {
+  const hex = (b: Buffer): string => b.toString('hex').toUpperCase();
+  switch (type) {
+    case TYPES.HINFO: {
+      const a = raw[0];
+      if (a === undefined || 1 + a >= raw.length || 2 + a + raw[1 + a]! !== raw.length) return undefined;
+      return `${quoteString(raw.subarray(1, 1 + a))} ${quoteString(raw.subarray(2 + a))}`;
+    }
+    case TYPES.DS:
+      return raw.length > 4 ? `${raw.readUInt16BE(0)} ${raw[2]} ${raw[3]} ${hex(raw.subarray(4))}` : undefined;
+    case TYPES.SSHFP:
+      return raw.length > 2 ? `${raw[0]} ${raw[1]} ${hex(raw.subarray(2))}` : undefined;
+    case TYPES.TLSA:
+      return raw.length > 3 ? `${raw[0]} ${raw[1]} ${raw[2]} ${hex(raw.subarray(3))}` : undefined;
+    default:
+      return undefined;
   }
 }
 

@@ -14,8 +14,9 @@ import { axfr, query } from './client.js';
 import { parseHostPort, parseTargets, sendNotifies } from './notify.js';
 import { startSecondary } from './secondary.js';
 import { startDnsServer } from './server.js';
-import { loadZoneFile } from './zone-parser.js';
+import { loadZone, type ParsedZone } from './zone-parser.js';
 import type { Zone } from './zone.js';
+import type { Logger } from '../log.js';
 import type { Endpoint } from '../socket-pair.js';
 
 /** The unprivileged default: port 53 needs root, so on localhost socketlab dns uses 5300. */
@@ -105,6 +106,13 @@ Examples:
     });
 }
 
+/** Loads a zone file and logs what BIND would only warn about (out-of-zone records, no $TTL, ...). */
+function loadLogged(file: string, log: Logger): Zone {
+  const { zone, warnings }: ParsedZone = loadZone(file);
+  for (const w of warnings) log.warn({ file: w.file, line: w.line, zone: zone.origin }, `${w.file}:${w.line}: ${w.message}`);
+  return zone;
+}
+
 async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   const log = commandLogger(cmd, 'socketlab-dns');
   setProcessTitle('socketlab-dns');
@@ -118,7 +126,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   // Load every zone before binding anything: a broken file stops the start with file:line.
   const zonesByFile = new Map<string, Zone>();
   for (const f of files) {
-    const z = loadZoneFile(f);
+    const z = loadLogged(f, log);
     for (const other of zonesByFile.values()) {
       if (other.origin === z.origin) throw new LabError('LAB_ERR_ZONE_FILE', `${f}: zone ${z.origin}. is already loaded from ${other.source}`);
     }
@@ -172,7 +180,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
         const old = zonesByFile.get(f)!;
         let z: Zone;
         try {
-          z = loadZoneFile(f);
+          z = loadLogged(f, log);
         } catch (err) {
           log.error({ file: f, err: (err as Error).message, reason }, 'zone reload failed; still serving the previous version');
           continue;

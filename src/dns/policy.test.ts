@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyFlags, OPCODES, optRecord, RCODES, TYPES, type Message } from './codec.js';
 import { answer, axfrMessages, SERVER_UDP_PAYLOAD } from './policy.js';
-import { parseZone } from './zone-parser.js';
+import { parseZone, parseZoneText } from './zone-parser.js';
 
 const zone = parseZone(`$ORIGIN example.com.
 $TTL 3600
@@ -144,5 +144,98 @@ describe('answer policy', () => {
     expect(all).toHaveLength(zone.records.length + 1);
     expect(msgs[0]!.questions).toHaveLength(1);
     expect(msgs[1]!.questions).toHaveLength(0);
+  });
+});
+
+describe('answer policy: names as BIND users write them', () => {
+  const t = parseZoneText(
+    `$ORIGIN t.test.
+$TTL 300
+@ SOA ns h 1 3600 900 604800 60
+@ NS ns
+ns A 192.0.2.1
+MiXeD A 192.0.2.2
+\\065bc A 192.0.2.3
+semi\\;colon A 192.0.2.4
+paren\\(x A 192.0.2.5
+bücher A 192.0.2.6
+a\\.b A 192.0.2.7
+a.b A 192.0.2.8
+mx MX 10 a\\.b
+gen TYPE65534 \\# 4 01020304
+old DNAME new.t.test.
+x.new A 192.0.2.11
+far DNAME example.net.
+sub NS ns.sub
+sub DS 12345 8 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE7E9A7F5D0A1A3C2B4F1E2D3C
+ns.sub A 192.0.2.10
+`,
+    { file: 't.zone' },
+  ).zone;
+  const at = (name: string, type: number, ctx = udp) => answer(q(name, type), [t], ctx).response!;
+
+  // names as they arrive from the wire (decodeName's form)
+  it.each([
+    ['Abc.t.test', 'Abc.t.test'],
+    ['ABC.t.test', 'Abc.t.test'],
+    ['semi\\;colon.t.test', 'semi\\;colon.t.test'],
+    ['paren\\(x.t.test', 'paren\\(x.t.test'],
+    ['b\\195\\188cher.t.test', 'b\\195\\188cher.t.test'],
+    ['mixed.t.test', 'MiXeD.t.test'],
+  ])('finds %s and answers with the zone\'s owner %s', (qname, owner) => {
+    const r = at(qname, TYPES.A);
+    expect(r.flags.rcode).toBe(RCODES.NOERROR);
+    expect(r.answers.map((a) => a.name)).toEqual([owner]);
+  });
+
+  it('does not fold non-ASCII case: B\\195\\156cher (Ü) is not bücher', () => {
+    expect(at('b\\195\\156cher.t.test', TYPES.A).flags.rcode).toBe(RCODES.NXDOMAIN);
+  });
+
+  it('MX a\\.b gets the additional A of the one-label a\\.b, not of a.b', () => {
+    const r = at('mx.t.test', TYPES.MX);
+    expect(r.additionals.filter((a) => a.type === TYPES.A).map((a) => [a.name, (a.data as { address: string }).address])).toEqual([['a\\.b.t.test', '192.0.2.7']]);
+  });
+
+  it('serves any type from RFC 3597 generic data', () => {
+    expect(at('gen.t.test', 65534).answers[0]!.data).toEqual({ raw: Buffer.from([1, 2, 3, 4]) });
+  });
+
+  it('DNAME: the DNAME, a synthesised CNAME with the query\'s case, then the in-zone target (RFC 6672 3.2)', () => {
+    const r = at('X.old.t.test', TYPES.A);
+    expect(r.flags.aa).toBe(true);
+    expect(r.answers.map((a) => [a.name, a.type, a.data])).toEqual([
+      ['old.t.test', TYPES.DNAME, { target: 'new.t.test' }],
+      ['X.old.t.test', TYPES.CNAME, { target: 'X.new.t.test' }],
+      ['x.new.t.test', TYPES.A, { address: '192.0.2.11' }],
+    ]);
+    expect(at('y.old.t.test', TYPES.A).flags.rcode).toBe(RCODES.NXDOMAIN); // as BIND: the chased target is absent
+    expect(at('a.b.far.t.test', TYPES.A).answers.map((a) => a.data)).toEqual([{ target: 'example.net' }, { target: 'a.b.example.net' }]);
+    // the DNAME owner itself is not redirected
+    expect(at('old.t.test', TYPES.DNAME).answers).toHaveLength(1);
+    expect(at('old.t.test', TYPES.A).answers).toEqual([]);
+  });
+
+  it('DNAME whose result exceeds 255 octets is YXDOMAIN (RFC 6672 2.2)', () => {
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(40)}.old.t.test`;
+    const z = parseZone(`$ORIGIN t.test.\n$TTL 1\n@ SOA ns h 1 1 1 1 1\nold DNAME ${'e'.repeat(60)}.t.test.\n`);
+    const r = answer(q(long, TYPES.A), [z], udp).response!;
+    expect(r.flags.rcode).toBe(RCODES.YXDOMAIN);
+    expect(r.answers.map((a) => a.type)).toEqual([TYPES.DNAME]);
+  });
+
+  it('DS is answered from the parent side of a delegation; other types get the referral (RFC 4035 3.1.4.1)', () => {
+    const ds = at('sub.t.test', TYPES.DS);
+    expect(ds.flags.aa).toBe(true);
+    expect(ds.answers.map((a) => a.type)).toEqual([TYPES.DS]);
+    const a = at('sub.t.test', TYPES.A);
+    expect(a.flags.aa).toBe(false);
+    expect(a.authorities.map((r) => r.type)).toEqual([TYPES.NS]);
+    expect(at('host.sub.t.test', TYPES.DS).authorities.map((r) => r.type)).toEqual([TYPES.NS]);
+  });
+
+  it('AXFR carries the owners with the zone\'s case and spelling', () => {
+    const names = axfrMessages(q('t.test', TYPES.AXFR), t).flatMap((m) => m.answers.map((a) => a.name));
+    expect(names).toEqual(expect.arrayContaining(['MiXeD.t.test', 'Abc.t.test', 'b\\195\\188cher.t.test', 'semi\\;colon.t.test', 'a\\.b.t.test']));
   });
 });

@@ -9,6 +9,9 @@ import {
   CLASSES,
   emptyFlags,
   getEdns,
+  labelsToName,
+  nameToLabels,
+  normalizeName,
   OPCODES,
   optRecord,
   RCODES,
@@ -66,15 +69,27 @@ function synth(records: ResourceRecord[], name: string): ResourceRecord[] {
   return records.map((r) => ({ ...r, name }));
 }
 
-/** The nearest delegation (NS below the apex) at or above `name`, if any. */
-function delegation(zone: Zone, name: string): string | undefined {
-  let cut: string | undefined;
-  let n = name;
-  while (n !== zone.origin && inZone(n, zone.origin)) {
-    if (rrset(zone, n, TYPES.NS)) cut = n;
-    n = parentName(n);
+/** Lowercase keys from the apex down to `name` (exclusive of the apex). */
+function ancestors(zone: Zone, name: string): string[] {
+  const out: string[] = [];
+  for (let n = name; n !== zone.origin && inZone(n, zone.origin); n = parentName(n)) out.unshift(n);
+  return out;
+}
+
+/**
+ * What stops the descent from the apex to `name` first (RFC 1034 4.3.2 step 3b, RFC 6672 3.2): a
+ * delegation, or a DNAME strictly above `name`. A DS query at a cut is answered from this side of
+ * it, as the parent holds the DS (RFC 4035 3.1.4.1).
+ */
+function descend(zone: Zone, name: string, qtype: number): { cut: string } | { dname: ResourceRecord } | undefined {
+  const apexDname = name !== zone.origin ? rrset(zone, zone.origin, TYPES.DNAME) : undefined;
+  if (apexDname) return { dname: apexDname[0]! };
+  for (const n of ancestors(zone, name)) {
+    if (rrset(zone, n, TYPES.NS) && !(n === name && qtype === TYPES.DS)) return { cut: n };
+    const d = n !== name ? rrset(zone, n, TYPES.DNAME) : undefined;
+    if (d) return { dname: d[0]! };
   }
-  return cut;
+  return undefined;
 }
 
 /** A/AAAA for targets inside the zone (RFC 1034 4.3.2 step 6: additional section processing). */
@@ -95,15 +110,36 @@ function additionalFor(zone: Zone, records: ResourceRecord[]): ResourceRecord[] 
 
 type Lookup =
   | { kind: 'answer'; records: ResourceRecord[] }
-  | { kind: 'cname'; record: ResourceRecord; target: string }
+  | { kind: 'cname'; records: ResourceRecord[]; target: string }
   | { kind: 'nodata' }
   | { kind: 'nxdomain' }
+  | { kind: 'yxdomain'; records: ResourceRecord[] }
   | { kind: 'referral'; cut: string };
 
-/** RFC 1034 4.3.2 step 3 for one name inside one zone. */
-function lookup(zone: Zone, name: string, qname: string, qtype: number): Lookup {
-  const cut = delegation(zone, name);
-  if (cut !== undefined) return { kind: 'referral', cut };
+/**
+ * RFC 1034 4.3.2 step 3 for one name inside one zone. `qname` is the name as asked (canonical
+ * form, its case kept for synthesised owners); the zone's own records keep the zone's case.
+ */
+function lookup(zone: Zone, qname: string, qtype: number): Lookup {
+  const name = canonicalName(qname);
+  const stop = descend(zone, name, qtype);
+  if (stop && 'cut' in stop) return { kind: 'referral', cut: stop.cut };
+  if (stop) {
+    // RFC 6672 3.2: the DNAME, then a CNAME from qname to qname with the DNAME owner replaced by its target
+    const dname = stop.dname;
+    const ownerLabels = nameToLabels(dname.name).length;
+    const qLabels = nameToLabels(qname);
+    const prefix = labelsToName(qLabels.slice(0, qLabels.length - ownerLabels));
+    const dtarget = (dname.data as { target: string }).target;
+    const target = dtarget === '' ? prefix : `${prefix}.${dtarget}`;
+    try {
+      nameToLabels(target);
+    } catch {
+      return { kind: 'yxdomain', records: [dname] }; // RFC 6672 2.2: the result would exceed 255 octets
+    }
+    const cname: ResourceRecord = { name: qname, type: TYPES.CNAME, class: dname.class, ttl: dname.ttl, data: { target } };
+    return { kind: 'cname', records: [dname, cname], target };
+  }
   let node = zone.nodes.get(name);
   let wildcard = false;
   if (!node) {
@@ -115,19 +151,27 @@ function lookup(zone: Zone, name: string, qname: string, qtype: number): Lookup 
     if (!node) return { kind: 'nxdomain' };
     wildcard = true;
   }
-  const owner = wildcard ? qname : name;
   const cname = node.get(TYPES.CNAME);
   if (cname && qtype !== TYPES.CNAME && qtype !== TYPES.ANY) {
-    const record = wildcard ? synth(cname, owner)[0]! : cname[0]!;
-    return { kind: 'cname', record, target: canonicalName((record.data as { target: string }).target) };
+    const record = wildcard ? synth(cname, qname)[0]! : cname[0]!;
+    return { kind: 'cname', records: [record], target: (record.data as { target: string }).target };
   }
   if (qtype === TYPES.ANY) {
     const all = [...node.values()].flat();
-    return { kind: 'answer', records: wildcard ? synth(all, owner) : all };
+    return { kind: 'answer', records: wildcard ? synth(all, qname) : all };
   }
   const set = node.get(qtype);
   if (!set) return { kind: 'nodata' };
-  return { kind: 'answer', records: wildcard ? synth(set, owner) : set };
+  return { kind: 'answer', records: wildcard ? synth(set, qname) : set };
+}
+
+/** The query name in canonical form with its case; a decoded name always is, but stay total. */
+function normalizedQname(name: string): string {
+  try {
+    return normalizeName(name);
+  } catch {
+    return canonicalName(name);
+  }
 }
 
 /** Answers one decoded query from `zones`. Never throws for any decoded message. */
@@ -169,22 +213,28 @@ export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContex
 
   const res = reply(query, RCODES.NOERROR);
   res.flags.aa = true;
-  let name = qname;
+  let name = normalizedQname(q.name);
   const seen = new Set<string>();
   for (let hops = 0; ; hops++) {
-    const r = lookup(zone, name, name, q.type);
+    const r = lookup(zone, name, q.type);
     if (r.kind === 'answer') {
       res.answers.push(...r.records);
       res.additionals.push(...additionalFor(zone, r.records));
       break;
     }
     if (r.kind === 'cname') {
-      res.answers.push(r.record);
-      seen.add(name);
+      res.answers.push(...r.records);
+      seen.add(canonicalName(name));
+      const key = canonicalName(r.target);
       // follow inside this zone only, and never round a loop (RFC 1034 3.6.2)
-      if (!inZone(r.target, zone.origin) || seen.has(r.target) || hops >= 8) break;
+      if (!inZone(key, zone.origin) || seen.has(key) || hops >= 8) break;
       name = r.target;
       continue;
+    }
+    if (r.kind === 'yxdomain') {
+      res.answers.push(...r.records);
+      res.flags.rcode = RCODES.YXDOMAIN;
+      break;
     }
     if (r.kind === 'referral') {
       if (res.answers.length === 0) res.flags.aa = false; // RFC 1034 4.3.2 step 3b: a referral is not authoritative

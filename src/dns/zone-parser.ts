@@ -1,20 +1,17 @@
 /**
  * RFC 1035 section 5 master files as BIND and Knot users write them: $ORIGIN, $TTL, `@`, relative
  * and absolute names, omitted owner/TTL/class, ( multi-line ) records, `;` comments, quoted
- * strings with \" and \DDD escapes, TTLs with units (1h30m, BIND style). Pure: text in, Zone out.
- * Every error says `file:line: what is wrong`.
+ * strings with \" and \DDD escapes, TTLs with units (1h30m, BIND style), $INCLUDE, $GENERATE and
+ * RFC 3597 generic records. Text in, Zone and warnings out (only $INCLUDE reads files). Every error
+ * and warning says `file:line: what is wrong`.
  */
-import { readFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LabError } from '../errors.js';
-import { canonicalName, CLASSES, nameToLabels, TYPES, typeFromName, type RData, type ResourceRecord } from './codec.js';
+import { canonicalName, CLASSES, isAbsoluteName, normalizeName, TYPES, typeFromName, type ResourceRecord, type SoaData } from './codec.js';
 import { buildZone, inZone, type Zone } from './zone.js';
+import { parseRdata, type RdataContext, type Token } from './zone-rdata.js';
 
-interface Token {
-  text: string;
-  quoted: boolean;
-  line: number;
-}
 interface Entry {
   line: number;
   /** The entry started with blank space: the owner is the previous one (RFC 1035 5.1). */
@@ -106,6 +103,7 @@ function tokenize(text: string): Entry[] {
       const d = text[i]!;
       if (d === '\\' && i + 1 < n) {
         s += d + text[i + 1];
+        if (text[i + 1] === '\n') line++; // an escaped newline still ends a line: later errors keep their line
         i += 2;
         continue;
       }
@@ -134,27 +132,20 @@ export function parseTtl(text: string): number | undefined {
   return total <= 0xffffffff ? total : undefined;
 }
 
-/** Unescapes a character-string (`\"`, `\\`, `\DDD`) into its octets. */
-function charString(text: string): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\') {
-      const d = /^\d{3}/.exec(text.slice(i + 1, i + 4));
-      if (d) {
-        if (Number(d[0]) > 255) throw new Error(`escape \\${d[0]} is above 255`);
-        out.push(Number(d[0]));
-        i += 3;
-      } else if (i + 1 < text.length) {
-        for (const b of Buffer.from(text[++i]!, 'utf8')) out.push(b);
-      }
-    } else for (const b of Buffer.from(c, 'utf8')) out.push(b);
-  }
-  return Buffer.from(out);
+/** A problem BIND would also only warn about: the zone still loads. */
+export interface ZoneWarning {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface ParsedZone {
+  zone: Zone;
+  warnings: ZoneWarning[];
 }
 
 export interface ParseOptions {
-  /** Shown in error messages; default `zone`. */
+  /** Shown in error messages; default `zone`. $INCLUDE paths are relative to its directory. */
   file?: string;
   /** Origin before any $ORIGIN (like BIND's zone statement); relative names need one. */
   origin?: string;
@@ -162,244 +153,377 @@ export interface ParseOptions {
   defaultTtl?: number;
 }
 
-/** Parses zone text. Throws LabError LAB_ERR_ZONE_FILE with `file:line: message`. */
-export function parseZone(text: string, opts: ParseOptions = {}): Zone {
-  const file = opts.file ?? 'zone';
-  const fail = (line: number, msg: string): never => {
-    throw new LabError('LAB_ERR_ZONE_FILE', `${file}:${line}: ${msg}`, { file, line });
-  };
-  let entries: Entry[];
-  try {
-    entries = tokenize(text);
-  } catch (err) {
-    if (err instanceof ZoneSyntaxError) fail(err.line, err.message);
-    throw err;
-  }
-  let origin: string | undefined = opts.origin !== undefined ? canonicalName(opts.origin) : undefined;
-  let zoneOrigin: string | undefined;
-  let defaultTtl = opts.defaultTtl;
-  let lastTtl: number | undefined;
-  let lastOwner: string | undefined;
-  const records: ResourceRecord[] = [];
-  const lineOf = new Map<ResourceRecord, number>();
+/** $INCLUDE nesting deeper than this is a loop or a mistake. */
+const MAX_INCLUDE_DEPTH = 16;
+/** One $GENERATE makes at most this many records (BIND has no cap; a typo should not eat memory). */
+const MAX_GENERATE = 65536;
+const TTL_SYNTAX = /^(\d+|(\d+[smhdwSMHDW])+)$/;
+/** RFC 2181 8: a TTL with the top bit set is treated as zero; BIND does the same with a warning. */
+const MAX_TTL = 0x7fffffff;
 
-  const absName = (tok: Token, line: number): string => {
-    const t = tok.text;
-    if (tok.quoted) fail(line, `a domain name cannot be a quoted string: "${t}"`);
-    let full: string;
-    if (t === '@') {
-      if (origin === undefined) fail(line, '"@" used but no $ORIGIN is set: add "$ORIGIN example.com." at the top');
-      full = origin!;
-    } else if (t === '.') full = '';
-    else if (t.endsWith('.') && !t.endsWith('\\.')) full = t.slice(0, -1);
-    else {
-      if (origin === undefined) fail(line, `relative name "${t}" but no $ORIGIN is set: write "${t}." or add $ORIGIN`);
-      full = origin === '' ? t : `${t}.${origin}`;
+/** Parses zone text into a Zone plus warnings. Throws LabError LAB_ERR_ZONE_FILE with `file:line: message`. */
+export function parseZoneText(text: string, opts: ParseOptions = {}): ParsedZone {
+  return new ZoneParser(opts).run(text);
+}
+
+/** Parses zone text; warnings are dropped (use parseZoneText to see them). */
+export function parseZone(text: string, opts: ParseOptions = {}): Zone {
+  return parseZoneText(text, opts).zone;
+}
+
+/** Reads and parses a zone file with its warnings; a missing file is a LabError too. */
+export function loadZone(path: string, opts: Omit<ParseOptions, 'file'> = {}): ParsedZone {
+  return parseZoneText(readZoneText(path, path, 0), { ...opts, file: path });
+}
+
+/** Reads and parses a zone file; a missing file is a LabError too. */
+export function loadZoneFile(path: string, opts: Omit<ParseOptions, 'file'> = {}): Zone {
+  return loadZone(path, opts).zone;
+}
+
+function readZoneText(path: string, shown: string, line: number, from?: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    if (from) throw new LabError('LAB_ERR_ZONE_FILE', `${from}:${line}: cannot read included file ${shown}: ${why}`, { file: from, line });
+    throw new LabError('LAB_ERR_ZONE_FILE', `${path}: cannot read zone file: ${why}`, { file: path });
+  }
+}
+
+interface Where {
+  file: string;
+  line: number;
+}
+
+class ZoneParser {
+  private readonly top: string;
+  private origin: string | undefined;
+  private zoneOrigin: string | undefined;
+  private defaultTtl: number | undefined;
+  private lastTtl: number | undefined;
+  private lastOwner: string | undefined;
+  private warnedRfc1035 = false;
+  private readonly records: ResourceRecord[] = [];
+  private readonly where = new Map<ResourceRecord, Where>();
+  private readonly warnings: ZoneWarning[] = [];
+  /** Real paths of the files being read, for $INCLUDE loops. */
+  private readonly stack: string[] = [];
+
+  constructor(opts: ParseOptions) {
+    this.top = opts.file ?? 'zone';
+    this.origin = opts.origin !== undefined ? normalizeName(opts.origin) : undefined;
+    this.defaultTtl = opts.defaultTtl;
+  }
+
+  private fail(at: Where, msg: string): never {
+    throw new LabError('LAB_ERR_ZONE_FILE', `${at.file}:${at.line}: ${msg}`, { file: at.file, line: at.line });
+  }
+  private warn(at: Where, message: string): void {
+    this.warnings.push({ file: at.file, line: at.line, message });
+  }
+
+  run(text: string): ParsedZone {
+    try {
+      this.stack.push(realpathSync(this.top));
+    } catch {
+      /* text not read from a file: nothing to loop back to */
+    }
+    this.parseFile(text, this.top, 0);
+    const { records, where } = this;
+    const last = { file: this.top, line: Math.max(1, text.split('\n').length - (text.endsWith('\n') ? 1 : 0)) };
+    if (this.zoneOrigin === undefined) this.fail(records.length ? where.get(records[records.length - 1]!)! : last, "no SOA record: a zone file must start with the zone's SOA");
+    // CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1): a CNAME owner has nothing else.
+    const byOwner = new Map<string, ResourceRecord[]>();
+    for (const rr of records) {
+      const key = canonicalName(rr.name);
+      const list = byOwner.get(key) ?? [];
+      list.push(rr);
+      byOwner.set(key, list);
+    }
+    for (const [, list] of byOwner) {
+      const cnames = list.filter((r) => r.type === TYPES.CNAME);
+      const name = list[0]!.name || '.';
+      if (cnames.length > 1) this.fail(where.get(cnames[1]!)!, `${name} has more than one CNAME record`);
+      if (cnames.length === 1 && list.length > 1) {
+        const other = list.find((r) => r.type !== TYPES.CNAME)!;
+        this.fail(where.get(other)!, `${name} has a CNAME and other data; a CNAME must be alone at its name (RFC 1034 3.6.2)`);
+      }
+      const dnames = list.filter((r) => r.type === TYPES.DNAME);
+      if (dnames.length > 1) this.fail(where.get(dnames[1]!)!, `${name} has more than one DNAME record (RFC 6672 2.4)`);
+    }
+    // Identical records collapse (RFC 2181 5), keeping the first.
+    const seen = new Set<string>();
+    const unique = records.filter((rr) => {
+      const key = `${canonicalName(rr.name)}|${rr.type}|${JSON.stringify(rr.data, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v))}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    // RFC 2181 5.2: all records in an RRset share one TTL; use the first, as BIND does.
+    const firstTtl = new Map<string, number>();
+    for (const rr of unique) {
+      const key = `${canonicalName(rr.name)}|${rr.type}`;
+      const t = firstTtl.get(key);
+      if (t === undefined) firstTtl.set(key, rr.ttl);
+      else rr.ttl = t;
     }
     try {
-      nameToLabels(full);
+      return { zone: buildZone(this.zoneOrigin!, unique, this.top), warnings: this.warnings };
     } catch (err) {
-      fail(line, (err as Error).message);
+      return this.fail({ file: this.top, line: 1 }, (err as Error).message);
     }
-    return canonicalName(full);
-  };
-  const num = (tok: Token | undefined, line: number, what: string, max: number): number => {
-    if (!tok) return fail(line, `missing ${what}`);
-    if (!/^\d+$/.test(tok.text) || Number(tok.text) > max) fail(line, `${what} "${tok.text}" is not a number from 0 to ${max}`);
-    return Number(tok.text);
-  };
-  const time = (tok: Token | undefined, line: number, what: string): number => {
-    if (!tok) return fail(line, `missing ${what}`);
-    const v = parseTtl(tok.text);
-    if (v === undefined) fail(line, `${what} "${tok.text}" is not a time (seconds, or units like 1h30m)`);
-    return v!;
-  };
+  }
 
-  for (const e of entries) {
-    const toks = e.tokens;
-    const first = toks[0]!;
-    if (!first.quoted && first.text.startsWith('$') && !e.blankOwner) {
-      const dir = first.text.toUpperCase();
-      if (dir === '$ORIGIN') {
-        if (!toks[1]) fail(e.line, '$ORIGIN needs a domain name');
-        const t = toks[1]!;
-        if (!t.text.endsWith('.') && origin === undefined) fail(e.line, `$ORIGIN "${t.text}" must be absolute (end with ".")`);
-        origin = absName(t, e.line);
-      } else if (dir === '$TTL') {
-        defaultTtl = time(toks[1], e.line, '$TTL value');
-      } else if (dir === '$INCLUDE') {
-        fail(e.line, '$INCLUDE is not supported: put the records in this file');
-      } else if (dir === '$GENERATE') {
-        fail(e.line, '$GENERATE is not supported: write the records out');
-      } else fail(e.line, `unknown directive ${first.text}`);
-      continue;
+  private parseFile(raw: string, file: string, depth: number): void {
+    let text = raw;
+    if (text.startsWith('\uFEFF')) {
+      this.warn({ file, line: 1 }, 'file starts with a UTF-8 byte order mark; ignored');
+      text = text.slice(1);
     }
+    let entries: Entry[];
+    try {
+      entries = tokenize(text);
+    } catch (err) {
+      if (err instanceof ZoneSyntaxError) this.fail({ file, line: err.line }, err.message);
+      throw err;
+    }
+    for (const e of entries) {
+      const at = { file, line: e.line };
+      const first = e.tokens[0]!;
+      if (!first.quoted && first.text.startsWith('$') && !e.blankOwner) this.directive(e.tokens, at, depth);
+      else this.record(e.tokens, e.blankOwner, at);
+    }
+  }
 
+  private directive(toks: Token[], at: Where, depth: number): void {
+    const dir = toks[0]!.text.toUpperCase();
+    if (dir === '$ORIGIN') {
+      if (!toks[1]) this.fail(at, '$ORIGIN needs a domain name');
+      const t = toks[1]!;
+      if (!isAbsoluteName(t.text) && this.origin === undefined) this.fail(at, `$ORIGIN "${t.text}" must be absolute (end with ".")`);
+      this.origin = this.absName(t, at);
+    } else if (dir === '$TTL') {
+      this.defaultTtl = this.ttlValue(toks[1], at, '$TTL value');
+    } else if (dir === '$INCLUDE') {
+      this.include(toks, at, depth);
+    } else if (dir === '$GENERATE') {
+      this.generate(toks, at);
+    } else this.fail(at, `unknown directive ${toks[0]!.text}`);
+  }
+
+  /** RFC 1035 5.1 `$INCLUDE file [origin]`: relative to the including file, never outside the zone file's directory tree. */
+  private include(toks: Token[], at: Where, depth: number): void {
+    const name = toks[1]?.text;
+    if (!name) this.fail(at, '$INCLUDE needs a file name');
+    if (toks.length > 3) this.fail(at, `$INCLUDE has extra data "${toks.slice(3).map((t) => t.text).join(' ')}"`);
+    if (depth + 1 > MAX_INCLUDE_DEPTH) this.fail(at, `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
+    const root = dirname(resolve(this.top));
+    const path = resolve(dirname(resolve(at.file)), name!);
+    let real: string;
+    let realRoot: string;
+    try {
+      realRoot = realpathSync(root);
+      real = realpathSync(path);
+    } catch (err) {
+      return this.fail(at, `cannot read included file ${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const rel = relative(realRoot, real);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) this.fail(at, `$INCLUDE ${name} is outside ${root}: included files must sit in the zone file's directory or below`);
+    if (this.stack.includes(real)) this.fail(at, `$INCLUDE ${name} includes itself (a loop)`);
+    const savedOrigin = this.origin;
+    if (toks[2]) this.origin = this.absName(toks[2], at);
+    const shown = relative(process.cwd(), path) || path;
+    this.stack.push(real);
+    this.parseFile(readZoneText(path, name!, at.line, at.file), shown.startsWith('..') ? path : shown, depth + 1);
+    this.stack.pop();
+    // RFC 1035 5.1: the included file's $ORIGIN does not leak into the parent
+    this.origin = savedOrigin;
+  }
+
+  /** BIND's `$GENERATE start-stop[/step] lhs [ttl] [class] type rhs`, with `$`, `${offset,width,base}` and `\$`. */
+  private generate(toks: Token[], at: Where): void {
+    const m = /^(\d+)-(\d+)(?:\/(\d+))?$/.exec(toks[1]?.text ?? '');
+    if (!m) this.fail(at, `$GENERATE range "${toks[1]?.text ?? ''}" is not start-stop or start-stop/step`);
+    const [start, stop, step] = [Number(m![1]), Number(m![2]), Number(m![3] ?? 1)];
+    if (stop < start || step < 1) this.fail(at, `$GENERATE range ${toks[1]!.text} is empty or has a zero step`);
+    if ((stop - start) / step + 1 > MAX_GENERATE) this.fail(at, `$GENERATE range ${toks[1]!.text} makes more than ${MAX_GENERATE} records`);
+    if (toks.length < 5) this.fail(at, '$GENERATE needs range lhs [ttl] [class] type rhs');
+    const body = toks.slice(2);
+    for (let i = start; i <= stop; i += step) {
+      // lhs and rhs carry `$`; TTL, class and type tokens have none and pass through unchanged
+      const gen = body.map((t) => (t.quoted ? t : { ...t, text: substitute(t.text, i, (msg) => this.fail(at, `$GENERATE: ${msg}`)) }));
+      this.record(gen, false, at);
+    }
+  }
+
+  private absName(tok: Token, at: Where): string {
+    const t = tok.text;
+    if (tok.quoted) this.fail(at, `a domain name cannot be a quoted string: "${t}"`);
+    let full: string;
+    if (t === '@') {
+      if (this.origin === undefined) this.fail(at, '"@" used but no $ORIGIN is set: add "$ORIGIN example.com." at the top');
+      full = this.origin!;
+    } else if (t === '.') full = '';
+    else if (isAbsoluteName(t)) full = t;
+    else {
+      if (this.origin === undefined) this.fail(at, `relative name "${t}" but no $ORIGIN is set: write "${t}." or add $ORIGIN`);
+      full = this.origin === '' ? t : `${t}.${this.origin}`;
+    }
+    try {
+      return normalizeName(full);
+    } catch (err) {
+      return this.fail(at, (err as Error).message);
+    }
+  }
+
+  /** A TTL token: above 2^32-1 is an error, above 2^31-1 is zero with a warning (RFC 2181 8). */
+  private ttlValue(tok: Token | undefined, at: Where, what: string): number {
+    if (!tok) return this.fail(at, `missing ${what}`);
+    if (!TTL_SYNTAX.test(tok.text)) this.fail(at, `${what} "${tok.text}" is not a time (seconds, or units like 1h30m)`);
+    const v = ttlSeconds(tok.text);
+    if (v > 0xffffffff) this.fail(at, `${what} ${tok.text} is above 4294967295 (2^32-1), the largest a TTL field holds`);
+    if (v > MAX_TTL) {
+      this.warn(at, `${what} ${tok.text} is above 2147483647 (2^31-1); using 0 (RFC 2181 8)`);
+      return 0;
+    }
+    return v;
+  }
+
+  private record(toks: Token[], blankOwner: boolean, at: Where): void {
     let idx = 0;
     let owner: string;
-    if (e.blankOwner) {
-      if (lastOwner === undefined) fail(e.line, 'record has no owner name and there is no previous record to take it from');
-      owner = lastOwner!;
+    if (blankOwner) {
+      if (this.lastOwner === undefined) this.fail(at, 'record has no owner name and there is no previous record to take it from');
+      owner = this.lastOwner!;
     } else {
-      owner = absName(first, e.line);
+      owner = this.absName(toks[0]!, at);
       idx = 1;
     }
-    lastOwner = owner;
+    this.lastOwner = owner;
     // [ttl] [class] type  or  [class] [ttl] type
     let ttl: number | undefined;
     let klass: number | undefined;
     for (let k = 0; k < 2 && idx < toks.length; k++) {
-      const t = toks[idx]!.text;
-      const up = t.toUpperCase();
-      if (ttl === undefined && parseTtl(t) !== undefined && !toks[idx]!.quoted) {
-        ttl = parseTtl(t);
+      const tok = toks[idx]!;
+      const up = tok.text.toUpperCase();
+      if (ttl === undefined && !tok.quoted && TTL_SYNTAX.test(tok.text)) {
+        ttl = this.ttlValue(tok, at, 'TTL');
         idx++;
       } else if (klass === undefined && (up === 'IN' || up === 'CH' || up === 'HS' || up === 'CS')) {
-        if (up !== 'IN') fail(e.line, `class ${up} is not supported: socketlab serves class IN only`);
+        if (up !== 'IN') this.fail(at, `class ${up} is not supported: socketlab serves class IN only`);
         klass = CLASSES.IN;
         idx++;
       }
     }
     const typeTok = toks[idx];
-    if (!typeTok) fail(e.line, `record for ${owner || '.'} has no type`);
+    if (!typeTok) this.fail(at, `record for ${owner || '.'} has no type`);
+    const typeText = typeTok!.text.toUpperCase();
     const type = typeFromName(typeTok!.text);
-    if (type === undefined) fail(e.line, `unknown record type "${typeTok!.text}" (supported: A AAAA CNAME MX TXT NS SOA SRV PTR CAA)`);
+    if (type === undefined) this.fail(at, `unknown record type "${typeTok!.text}" (known: ${Object.keys(TYPES).join(' ')}; others as TYPEnnn \\# LEN HEX)`);
     const rd = toks.slice(idx + 1);
-    const want = (count: number, form: string): void => {
-      if (rd.length < count) fail(e.line, `${typeTok!.text.toUpperCase()} needs ${form}; got ${rd.length ? rd.map((r) => r.text).join(' ') : 'nothing'}`);
-      if (rd.length > count) fail(e.line, `${typeTok!.text.toUpperCase()} has extra data "${rd.slice(count).map((r) => r.text).join(' ')}" (expected ${form})`);
+    const ctx: RdataContext = {
+      fail: (msg) => this.fail(at, msg),
+      name: (tok) => this.absName(tok, at),
+      num: (tok, what, max) => {
+        if (!tok) return this.fail(at, `missing ${what}`);
+        if (!/^\d+$/.test(tok.text) || Number(tok.text) > max) this.fail(at, `${what} "${tok.text}" is not a number from 0 to ${max}`);
+        return Number(tok.text);
+      },
+      time: (tok, what) => {
+        if (!tok) return this.fail(at, `missing ${what}`);
+        if (!TTL_SYNTAX.test(tok.text)) this.fail(at, `${what} "${tok.text}" is not a time (seconds, or units like 1h30m)`);
+        const v = ttlSeconds(tok.text);
+        if (v > 0xffffffff) this.fail(at, `${what} ${tok.text} is above 4294967295 (2^32-1)`);
+        return v;
+      },
+      want: (count, form) => {
+        if (rd.length < count) this.fail(at, `${typeText} needs ${form}; got ${rd.length ? rd.map((r) => r.text).join(' ') : 'nothing'}`);
+        if (rd.length > count) this.fail(at, `${typeText} has extra data "${rd.slice(count).map((r) => r.text).join(' ')}" (expected ${form})`);
+      },
     };
-    let data: RData;
-    switch (type) {
-      case TYPES.A:
-        want(1, 'an IPv4 address');
-        if (!isIPv4(rd[0]!.text)) fail(e.line, `"${rd[0]!.text}" is not an IPv4 address`);
-        data = { address: rd[0]!.text };
-        break;
-      case TYPES.AAAA:
-        want(1, 'an IPv6 address');
-        if (!isIPv6(rd[0]!.text)) fail(e.line, `"${rd[0]!.text}" is not an IPv6 address`);
-        data = { address: rd[0]!.text.toLowerCase() };
-        break;
-      case TYPES.CNAME:
-      case TYPES.NS:
-      case TYPES.PTR:
-        want(1, 'a domain name');
-        data = { target: absName(rd[0]!, e.line) };
-        break;
-      case TYPES.MX:
-        want(2, 'a preference and a mail exchanger name');
-        data = { preference: num(rd[0], e.line, 'MX preference', 65535), exchange: absName(rd[1]!, e.line) };
-        break;
-      case TYPES.SRV:
-        want(4, 'priority weight port target');
-        data = {
-          priority: num(rd[0], e.line, 'SRV priority', 65535),
-          weight: num(rd[1], e.line, 'SRV weight', 65535),
-          port: num(rd[2], e.line, 'SRV port', 65535),
-          target: absName(rd[3]!, e.line),
-        };
-        break;
-      case TYPES.TXT: {
-        if (rd.length === 0) fail(e.line, 'TXT needs at least one string');
-        const strings = rd.map((t) => {
-          let b: Buffer;
-          try {
-            b = charString(t.text);
-          } catch (err) {
-            return fail(e.line, `TXT string: ${(err as Error).message}`);
-          }
-          if (b.length > 255) fail(e.line, `TXT string of ${b.length} octets is longer than 255: split it into several "quoted" "strings"`);
-          return b;
-        });
-        data = { strings };
-        break;
-      }
-      case TYPES.CAA: {
-        want(3, 'flags tag value (e.g. 0 issue "letsencrypt.org")');
-        const tag = rd[1]!.text;
-        if (!/^[A-Za-z0-9]{1,15}$/.test(tag)) fail(e.line, `CAA tag "${tag}" must be 1-15 letters or digits`);
-        data = { flags: num(rd[0], e.line, 'CAA flags', 255), tag, value: charString(rd[2]!.text) };
-        break;
-      }
-      case TYPES.SOA:
-        want(7, 'mname rname serial refresh retry expire minimum');
-        data = {
-          mname: absName(rd[0]!, e.line),
-          rname: absName(rd[1]!, e.line),
-          serial: num(rd[2], e.line, 'SOA serial', 0xffffffff),
-          refresh: time(rd[3], e.line, 'SOA refresh'),
-          retry: time(rd[4], e.line, 'SOA retry'),
-          expire: time(rd[5], e.line, 'SOA expire'),
-          minimum: time(rd[6], e.line, 'SOA minimum'),
-        };
-        if (zoneOrigin === undefined) zoneOrigin = owner;
-        else fail(e.line, `second SOA record (for ${owner || '.'}): a zone file holds exactly one SOA, at the origin`);
-        break;
-      default:
-        return fail(e.line, `record type ${typeTok!.text.toUpperCase()} is not supported (supported: A AAAA CNAME MX TXT NS SOA SRV PTR CAA)`);
+    const data = parseRdata(type!, typeText, rd, ctx);
+    if (type === TYPES.SOA) {
+      if (this.zoneOrigin === undefined) this.zoneOrigin = canonicalName(owner);
+      else this.fail(at, `second SOA record (for ${owner || '.'}): a zone file holds exactly one SOA, at the origin`);
     }
+    if (this.records.length === 0 && type !== TYPES.SOA) this.fail(at, `the first record must be the zone's SOA, not ${typeText}`);
     if (ttl === undefined) {
-      if (defaultTtl !== undefined) ttl = defaultTtl;
-      else if (lastTtl !== undefined) ttl = lastTtl;
-      else if (type === TYPES.SOA) ttl = (data as { minimum: number }).minimum;
-      else fail(e.line, 'no TTL on this record and no $TTL before it: add "$TTL 3600" at the top');
-    } else lastTtl = ttl;
-    if (records.length === 0 && type !== TYPES.SOA) fail(e.line, `the first record must be the zone's SOA, not ${typeTok!.text.toUpperCase()}`);
-    const rr: ResourceRecord = { name: owner, type, class: CLASSES.IN, ttl: ttl!, data };
-    if (zoneOrigin !== undefined && !inZone(owner, zoneOrigin)) {
-      fail(e.line, `${owner || '.'} is outside the zone ${zoneOrigin || '.'} (did you forget the final "." or a $ORIGIN?)`);
+      if (this.defaultTtl !== undefined) ttl = this.defaultTtl;
+      else if (this.lastTtl !== undefined) {
+        ttl = this.lastTtl;
+        if (!this.warnedRfc1035) this.warn(at, `no $TTL: this record takes the previous record's TTL ${ttl} (RFC 1035 semantics)`);
+        this.warnedRfc1035 = true;
+      } else if (type === TYPES.SOA) {
+        ttl = (data as SoaData).minimum;
+        this.warn(at, `no TTL specified and no $TTL; using the SOA minimum ${ttl} instead`);
+        this.warnedRfc1035 = true;
+        this.lastTtl = ttl;
+      } else this.fail(at, 'no TTL on this record and no $TTL before it: add "$TTL 3600" at the top');
+    } else this.lastTtl = ttl;
+    if (this.zoneOrigin !== undefined && !inZone(canonicalName(owner), this.zoneOrigin)) {
+      // BIND: "ignoring out-of-zone data"; one stray line should not take the whole zone down
+      this.warn(at, `${owner || '.'} is outside the zone ${this.zoneOrigin || '.'}; record ignored (did you forget the final "." or a $ORIGIN?)`);
+      return;
     }
-    records.push(rr);
-    lineOf.set(rr, e.line);
-  }
-  if (zoneOrigin === undefined) fail(entries.length ? entries[entries.length - 1]!.line : 1, 'no SOA record: a zone file must start with the zone\'s SOA');
-
-  // CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1): a CNAME owner has nothing else.
-  const byOwner = new Map<string, ResourceRecord[]>();
-  for (const rr of records) {
-    const list = byOwner.get(rr.name) ?? [];
-    list.push(rr);
-    byOwner.set(rr.name, list);
-  }
-  for (const [name, list] of byOwner) {
-    const cnames = list.filter((r) => r.type === TYPES.CNAME);
-    if (cnames.length > 1) fail(lineOf.get(cnames[1]!)!, `${name || '.'} has more than one CNAME record`);
-    if (cnames.length === 1 && list.length > 1) {
-      const other = list.find((r) => r.type !== TYPES.CNAME)!;
-      fail(lineOf.get(other.type === TYPES.CNAME ? cnames[0]! : list[list.indexOf(other)]!)!, `${name || '.'} has a CNAME and other data; a CNAME must be alone at its name (RFC 1034 3.6.2)`);
-    }
-  }
-  // Identical records collapse (RFC 2181 5), keeping the first.
-  const seen = new Set<string>();
-  const unique = records.filter((rr) => {
-    const key = `${rr.name}|${rr.type}|${JSON.stringify(rr.data, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v))}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  // RFC 2181 5.2: all records in an RRset share one TTL; use the first, as BIND does.
-  const firstTtl = new Map<string, number>();
-  for (const rr of unique) {
-    const key = `${rr.name}|${rr.type}`;
-    const t = firstTtl.get(key);
-    if (t === undefined) firstTtl.set(key, rr.ttl);
-    else rr.ttl = t;
-  }
-  try {
-    return buildZone(zoneOrigin!, unique, file);
-  } catch (err) {
-    return fail(1, (err as Error).message);
+    const rr: ResourceRecord = { name: owner, type: type!, class: CLASSES.IN, ttl: ttl!, data };
+    this.records.push(rr);
+    this.where.set(rr, at);
   }
 }
 
-/** Reads and parses a zone file; a missing file is a LabError too. */
-export function loadZoneFile(path: string, opts: Omit<ParseOptions, 'file'> = {}): Zone {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new LabError('LAB_ERR_ZONE_FILE', `${path}: cannot read zone file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: path });
+function ttlSeconds(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)([smhdwSMHDW])/g)) total += Number(m[1]) * TTL_UNITS[m[2]!.toLowerCase()]!;
+  return total;
+}
+
+/** One $GENERATE iteration of `text`: `$` -> value, `${offset[,width[,base]]}` (base d o x X n N), `$$` and `\$` -> `$`. */
+function substitute(text: string, value: number, fail: (msg: string) => never): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && i + 1 < text.length) {
+      out += text[i + 1] === '$' ? '$' : c + text[i + 1];
+      i++;
+      continue;
+    }
+    if (c !== '$') {
+      out += c;
+      continue;
+    }
+    if (text[i + 1] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let offset = 0;
+    let width = 0;
+    let base = 'd';
+    if (text[i + 1] === '{') {
+      const end = text.indexOf('}', i);
+      const m = end < 0 ? null : /^(-?\d+)(?:,(\d+)(?:,([doxXnN]))?)?$/.exec(text.slice(i + 2, end));
+      if (!m) fail(`bad modifier in "${text}" (want \${offset,width,base})`);
+      offset = Number(m![1]);
+      width = Number(m![2] ?? 0);
+      base = m![3] ?? 'd';
+      i = end;
+    }
+    const v = value + offset;
+    if (v < 0) fail(`${text} gives a negative number for ${value}`);
+    if (base === 'n' || base === 'N') {
+      // nibbles, least significant first, dot-separated: the ip6.arpa form (width counts output characters)
+      let hex = v.toString(16);
+      const nibbles = Math.max(hex.length, Math.ceil(width / 2));
+      hex = hex.padStart(nibbles, '0');
+      let s = [...hex].reverse().join('.');
+      if (width && s.length < width) s = s.padEnd(width, '.');
+      out += base === 'N' ? s.toUpperCase() : s;
+    } else {
+      const s = v.toString(base === 'o' ? 8 : base === 'd' ? 10 : 16).padStart(width, '0');
+      out += base === 'X' ? s.toUpperCase() : s;
+    }
   }
-  return parseZone(text, { ...opts, file: path });
+  return out;
 }
