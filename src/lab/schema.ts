@@ -205,3 +205,6 @@ export function labJsonSchema(): Record<string, unknown> {
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
   };
 }
+
+/** The text of labs/lab.schema.json, as the build writes it. */
+export const labJsonSchemaText = (): string => `${JSON.stringify(labJsonSchema(), null, 2)}\n`;
