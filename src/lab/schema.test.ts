@@ -1,8 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLabFile } from './loader.js';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { labsDir, listLabFiles, loadLabFile } from './loader.js';
+import { labJsonSchema, labJsonSchemaText } from './schema.js';
+import { CHECK_KINDS } from './checks/index.js';
 import { LabError } from '../errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sl-labschema-'));
@@ -163,6 +168,12 @@ describe('lab file schema', () => {
       [`FILE: checks[0].state: unknown socket state "ESTABLISH": use one of LISTEN, SYN-SENT, SYN-RECV, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT, CLOSE-WAIT, LAST-ACK, CLOSING, CLOSED, UNCONN ${S} (line 6)`]],
     ['not YAML', 'name: [unclosed\n', ['FILE:2: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
     ['a list at the top', '- a\n- b\n', ['FILE: (top level): must be a mapping (key: value), got a list (line 1)']],
+    // an exit code out of range was told it could be a ${var}, which exit codes cannot be
+    ['an exit code above 255', GOOD.replace('    background: true\n    until: "pair"\n', '    exit: 300\n'), ['FILE: steps[0].exit: must be a number from 0 to 255, got number 300 (line 14)']],
+    // a service or step without a host in a lab of several hosts was dropped without a word
+    ['a service without a host when there are several', 'name: 07-x\ntitle: t\ntopic: t\nhosts:\n  - { name: a, kind: netns }\n  - { name: b, kind: netns }\nservices:\n  - { name: echo, run: echo }\nchecks:\n  - { kind: command, host: a, run: "true", hint: h }\n',
+      ['FILE: services[0].host: is required when the lab has more than one host (hosts: a, b) (line 8)']],
+    ['no hosts', GOOD.replace('hosts:\n  - name: local\n    kind: localhost', 'hosts: []'), ['FILE: hosts: a lab needs at least one host (line 5)']],
   ];
   it.each(cases)('rejects %s', (_what, text, want, also) => {
     const { err, file } = rejected(text);
@@ -181,5 +192,39 @@ describe('lab file schema', () => {
       'FILE: checks[0].x: unknown field; expected one of kind, name, hint, host, proto, port, process, absent (line 21)',
       'FILE: checks[0].hint: is required (line 17)',
     ]));
+  });
+});
+
+const schemaFile = fileURLToPath(new URL('../../labs/lab.schema.json', import.meta.url));
+
+describe('labs/lab.schema.json', () => {
+  const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+  const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')) as object);
+  const labs = listLabFiles(labsDir());
+
+  it('is what the build generates from the zod schema now (npm run build rewrites it)', () => {
+    expect(readFileSync(schemaFile, 'utf8')).toBe(labJsonSchemaText());
+  });
+
+  it.each(labs.map((l) => [l.name, l.file]))('%s points editors at it and validates against it, as an editor would', (_name, file) => {
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../lab.schema.json');
+    const ok = validate(parse(text));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('rejects what the loader rejects for its shape: an unknown field, a wrong kind, a wrong type', () => {
+    const good = parse(GOOD) as Record<string, unknown>;
+    expect(validate(good)).toBe(true);
+    expect(validate({ ...good, colour: 'red' })).toBe(false);
+    expect(validate({ ...good, checks: [{ kind: 'listenin', proto: 'tcp', port: 1, hint: 'h' }] })).toBe(false);
+    expect(validate({ ...good, checks: [{ kind: 'listening', proto: 'tcp', port: 'seven', hint: 'h' }] })).toBe(false);
+    expect(validate({ ...good, hosts: 'local' })).toBe(false);
+  });
+
+  it('offers every check kind, each with its own fields', () => {
+    const items = ((labJsonSchema().properties as Record<string, { items: { oneOf: { properties: { kind: { const: string } } }[] } }>).checks.items.oneOf);
+    expect(items.map((o) => o.properties.kind.const)).toEqual(CHECK_KINDS.map((k) => k.schema.shape.kind.value));
   });
 });
