@@ -21,8 +21,8 @@ const TEMPLATE_RE = /\$\{[a-zA-Z0-9_.-]+\}/;
 export const NAME_RE = /^[a-z][a-z0-9-]{0,14}$/;
 
 /** A non-empty string, optionally matching `re` (then the message is `"value" why`). */
-export function text(opts: { re?: RegExp; why?: string; required?: string } = {}) {
-  const type = (iss: { input?: unknown }) => (missing(iss.input) ? (opts.required ?? 'is required') : `must be a non-empty string, got ${describeValue(iss.input)}`);
+export function text(opts: { re?: RegExp; why?: string } = {}) {
+  const type = (iss: { input?: unknown }) => (missing(iss.input) ? 'is required' : `must be a non-empty string, got ${describeValue(iss.input)}`);
   const s = z.string({ error: type }).regex(/\S/, { error: type, abort: true });
   return opts.re ? s.regex(opts.re, { error: (iss) => `${JSON.stringify(iss.input)} ${opts.why ?? `must match ${opts.re}`}` }) : s;
 }

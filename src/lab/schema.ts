@@ -199,7 +199,6 @@ export function labJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(labSchema, { target: 'draft-7', io: 'input' });
   return {
     $schema: schema.$schema,
-    $id: 'https://github.com/socketlab/socketlab/labs/lab.schema.json',
     title: 'socketlab lab file',
     description: 'A lab: hosts, services, steps and checks (generated from src/lab/schema.ts by npm run build; do not edit).',
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== '$schema')),
