@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { LabError, isLabError, invalidArgument } from '../errors.js';
 import { bold, dim, print, printJson, table } from '../format.js';
-import { listLabFiles, loadLabFile, resolveLab } from './loader.js';
+import { checkLabFile, labFileIn, listLabFiles, loadLabFile, resolveLab, shown } from './loader.js';
 import { describeCheck } from './checks.js';
 import { needsRoot, type LabSpec } from './schema.js';
 import { LabRun, teardownState, type RunOutput } from './runner.js';
@@ -146,7 +146,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
   return report;
 }
 
-/** Registers `socketlab lab list|show|up|run|check|down|export`. */
+/** Registers `socketlab lab list|show|validate|up|run|check|down|export`. */
 export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
@@ -211,6 +211,18 @@ Examples:
       }
       const readme = join(spec.dir, 'README.md');
       if (existsSync(readme)) print(dim(`\nread ${readme} for the goal and the questions`));
+    });
+
+  lab
+    .command('validate')
+    .description('check lab files without running them: one line per problem (file, field, line); exit 2 if any')
+    .argument('<file...>', 'lab.yaml / lab.json files or lab directories')
+    .option('--json', 'print each file\'s problems as JSON')
+    .action((paths: string[], opts: { json?: boolean }) => {
+      const results = paths.map((p) => ({ file: shown(labFileIn(p)), problems: checkLabFile(labFileIn(p)).problems }));
+      if (opts.json) printJson(results.map((r) => ({ file: r.file, valid: r.problems.length === 0, problems: r.problems })));
+      else for (const r of results) print(r.problems.length ? r.problems.map((p) => p.text).join('\n') : `${r.file}: valid`);
+      if (results.some((r) => r.problems.length > 0)) process.exitCode = 2;
     });
 
   lab

@@ -11,9 +11,57 @@ export function labsDir(): string {
 }
 
 /** A path as a learner would type it: relative to the working directory when that is shorter. */
-function shown(file: string): string {
+export function shown(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
+}
+
+/** One problem in a lab file, and the line that reports it (`file: path: message (line N)`). */
+export interface LabProblem {
+  file: string;
+  line?: number;
+  /** the field at fault, `hosts[1].name`; absent when the file is not YAML at all */
+  path?: string;
+  message: string;
+  text: string;
+}
+
+/**
+ * Parses and validates one lab file (YAML or JSON) without throwing: the spec, or every problem
+ * with the file, the field and its line.
+ */
+export function checkLabFile(file: string): { spec?: LabSpec; problems: LabProblem[] } {
+  const name = shown(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const message = `cannot read the lab file: ${(err as Error).message}`;
+    return { problems: [{ file: name, message, text: `${name}: ${message}` }] };
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+    const message = `not valid YAML: ${e.message.split('\n')[0]}`;
+    return { problems: [{ file: name, line, message, text: `${name}:${line}: ${message}` }] };
+  }
+  const { spec, issues } = validateLab(doc.toJS(), file, dirname(file));
+  if (spec) return { spec, problems: [] };
+  const problems = issues.map((issue): LabProblem => {
+    // point at the deepest node of the path that exists in the document
+    let line: number | undefined;
+    for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n), true);
+      if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
+    }
+    const path = formatPath(issue.path);
+    return { file: name, line, path, message: issue.message, text: `${name}: ${path}: ${issue.message}${line ? ` (line ${line})` : ''}` };
+  });
+  // in the order of the file, so the first line is the first thing to fix
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { problems };
 }
 
 /**
@@ -21,31 +69,16 @@ function shown(file: string): string {
  * `labs/x/lab.yaml: hosts[1].name: must be a short lowercase name (line 12)`.
  */
 export function loadLabFile(file: string): LabSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new LabError('LAB_ERR_LAB_FILE', `${shown(file)}: cannot read the lab file: ${(err as Error).message}`);
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-    throw new LabError('LAB_ERR_LAB_FILE', `${shown(file)}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const { spec, issues } = validateLab(doc.toJS(), file, dirname(file));
+  const { spec, problems } = checkLabFile(file);
   if (spec) return spec;
-  const lines = issues.map((issue) => {
-    // point at the deepest node of the path that exists in the document
-    let line: number | undefined;
-    for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n), true);
-      if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
-    }
-    return `${shown(file)}: ${formatPath(issue.path)}: ${issue.message}${line ? ` (line ${line})` : ''}`;
-  });
-  throw new LabError('LAB_ERR_LAB_FILE', lines.join('\n'), { issues: lines });
+  const lines = problems.map((p) => p.text);
+  throw new LabError('LAB_ERR_LAB_FILE', lines.join('\n'), problems[0]?.path === undefined ? undefined : { issues: lines });
+}
+
+/** A lab file named directly, or the lab.yaml / lab.json of a lab directory. */
+export function labFileIn(path: string): string {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return path;
+  return ['lab.yaml', 'lab.yml', 'lab.json'].map((f) => join(path, f)).find((f) => existsSync(f)) ?? join(path, 'lab.yaml');
 }
 
 export interface LabEntry {
