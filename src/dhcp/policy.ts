@@ -342,6 +342,15 @@ export class LeasePolicy {
     return o;
   }
 
+  /** The options an OFFER in `scope` carries when the client asks for everything we have (start-up checks). */
+  offerOptions(scope: Scope): Record<number, unknown> {
+    const sample: DhcpMessage = {
+      op: 1, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
+      chaddr: '00:00:00:00:00:00', sname: '', file: '', options: { [Opt.PARAM_REQUEST]: [Opt.BROADCAST] },
+    };
+    return this.options(sample, scope, true);
+  }
+
   private inPool(addr: number, scope: Scope): boolean {
     return addr >= scope.first && addr <= scope.last && addr !== this.serverInt;
   }
