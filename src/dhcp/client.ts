@@ -26,6 +26,7 @@ import {
 import { ipToInt } from './ip.js';
 import { bindUdp } from './server.js';
 import { netnsId } from './config.js';
+import { setLongTimeout, sleepLong } from '../core/timers.js';
 
 /** A lease as the client holds it (and keeps in its state file for --release/--renew). */
 export interface ClientLease {
@@ -191,7 +192,7 @@ export class DhcpClient {
     let timeout = this.opts.timeoutMs ?? 2000;
     for (let i = 0; i < tries; i++) {
       const got = new Promise<{ msg: DhcpMessage; from: Endpoint } | undefined>((resolve) => {
-        const t = setTimeout(() => {
+        const t = setLongTimeout(() => {
           if (this.waiting?.xid === msg.xid) this.waiting = undefined;
           resolve(undefined);
         }, timeout);
@@ -199,7 +200,7 @@ export class DhcpClient {
           xid: msg.xid,
           types,
           resolve: (m) => {
-            clearTimeout(t);
+            t.clear();
             resolve(m);
           },
         };
@@ -283,11 +284,8 @@ export class DhcpClient {
   /** Keeps the lease: renew at T1, rebind at T2, start over at expiry, until `signal` aborts. */
   async hold(lease: ClientLease, signal: AbortSignal, onLease: (l: ClientLease) => void): Promise<void> {
     let current = lease;
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((r) => {
-        const t = setTimeout(r, Math.max(0, ms));
-        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-      });
+    // T1/T2/expiry of a lease >= 49.7 days do not fit in one setTimeout (2^31-1 ms): chained.
+    const sleep = (ms: number): Promise<void> => sleepLong(Math.max(0, ms), signal).catch(() => undefined);
     while (!signal.aborted) {
       const start = current.obtainedAt;
       await sleep(start + current.t1 * 1000 - Date.now());

@@ -9,7 +9,8 @@ import { LeaseStore, readLeaseFile } from './lease-store.js';
 import { assertUdpPortFree, interfaceAddress, startDhcpServer } from './server.js';
 import { startDhcpRelay } from './relay.js';
 import { DhcpClient, type ClientEvent, type ClientLease } from './client.js';
-import { buildReservations, buildScopes, defaultLeaseFile, guardHostNetwork } from './config.js';
+import { buildReservations, buildScopes, checkRepliesEncode, checkReplyOptions, defaultLeaseFile, guardHostNetwork } from './config.js';
+import { MAX_TIMEOUT_MS } from '../core/timers.js';
 
 interface ServeOpts {
   interface: string;
@@ -40,8 +41,30 @@ function leaseSeconds(t: string): number {
   return n;
 }
 
+/** `--leases ''` would compact into `.compact-PID` in the current directory and fail the rename. */
+function leaseFileArg(t: string): string {
+  if (t.trim() === '') throw invalidArgument('--leases needs a file path (leave the flag out for the default file)');
+  return t;
+}
+
+/** Retry timeout: RFC 2131 4.1 backs off from about 4 s to 64 s; allow up to 10 min. */
+function timeoutMs(t: string): number {
+  const n = positive('--timeout')(t);
+  if (n > 600_000) throw invalidArgument(`--timeout "${t}" must be at most 600000 ms (10 min)`);
+  return n;
+}
+
 function ipList(t: string): string[] {
   return t.split(',').filter(Boolean).map((x) => intToIp(ipToInt(x)));
+}
+
+/** A millisecond count from the environment (test and lab knobs); 0 when unset. */
+function envMs(name: string): number {
+  const t = process.env[name];
+  if (t === undefined || t === '') return 0;
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_TIMEOUT_MS) throw invalidArgument(`${name}="${t}" must be a whole number of ms, 0..${MAX_TIMEOUT_MS}`);
+  return n;
 }
 
 /** Registers `socketlab dhcp serve|leases|relay|client`. */
@@ -59,7 +82,7 @@ export function registerDhcp(program: Command): void {
     .option('--domain <name>', 'domain name (option 15)')
     .addOption(new Option('--lease-time <s>', 'lease time in seconds').default(3600).argParser(argParser(leaseSeconds)))
     .option('--reserve <mac=ip>', 'reservation (aa:bb:cc:dd:ee:ff, AA-BB-.. or aabb.ccdd.eeff); repeatable', collect, [])
-    .option('--leases <file>', 'lease file (Kea memfile CSV); default: one per namespace under /var/lib/socketlab')
+    .addOption(new Option('--leases <file>', 'lease file (Kea memfile CSV); default: one per namespace under /var/lib/socketlab').argParser(argParser(leaseFileArg)))
     .addOption(new Option('--time-scale <n>', 'run the lease clock N times faster (watch T1/T2/expiry in seconds)').default(1).argParser(argParser(positive('--time-scale', false))))
     .option('--allow-host-network', 'allow running in the host\'s own network namespace (dangerous on a real LAN)')
     .addHelpText('after', `
@@ -75,18 +98,23 @@ Examples (inside a lab host):
       const scopes = buildScopes(o);
       const reservations = buildReservations(o.reserve ?? [], scopes);
       const file = o.leases ?? defaultLeaseFile();
+      const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
+      const dns = o.dns ? ipList(o.dns) : [];
+      // Options that cannot be encoded would make the server drop every reply: refuse them now.
+      checkReplyOptions({ dns, domain: o.domain, leaseTime, timeScale: o.timeScale, leaseFlag: o.leaseTime });
+      const ifaddr = interfaceAddress(o.interface);
+      const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns, domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale) });
+      checkRepliesEncode(scopes, (s) => policy.offerOptions(s));
       // Before the lease file is opened: its compaction would replace a running server's file.
       await assertUdpPortFree(67);
       // SOCKETLAB_DHCP_SLOW_DISK_MS: each fsync takes that much longer (a slow disk, for labs and tests).
       const store = LeaseStore.open(file, {
-        syncDelayMs: Number(process.env.SOCKETLAB_DHCP_SLOW_DISK_MS ?? 0) || 0,
-        commitDelayMs: Number(process.env.SOCKETLAB_DHCP_COMMIT_MS ?? 0) || 0,
+        syncDelayMs: envMs('SOCKETLAB_DHCP_SLOW_DISK_MS'),
+        commitDelayMs: envMs('SOCKETLAB_DHCP_COMMIT_MS'),
+        onWarning: (w) => log.warn({ file }, w),
       });
-      const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
       let server;
       try {
-        const ifaddr = interfaceAddress(o.interface);
-        const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: o.dns ? ipList(o.dns) : [], domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale) });
         policy.load(store.initial);
         server = await startDhcpServer({ interface: o.interface, interfaceAddress: ifaddr, policy, store, log });
       } catch (err) {
@@ -102,12 +130,15 @@ Examples (inside a lab host):
   dhcp
     .command('leases')
     .description('the lease file as a table: address, client, state and time left')
-    .option('--leases <file>', 'lease file; default: this namespace\'s file under /var/lib/socketlab')
+    .addOption(new Option('--leases <file>', 'lease file; default: this namespace\'s file under /var/lib/socketlab').argParser(argParser(leaseFileArg)))
     .option('--json', 'JSON instead of a table')
     .action((o: { leases?: string; json?: boolean }) => {
       const file = o.leases ?? defaultLeaseFile();
       const now = Math.floor(Date.now() / 1000);
-      const rows = readLeaseFile(file).map((r: LeaseRecord) => ({
+      // A file named with --leases must exist (a typo is not "no leases"); the default one appears
+      // once a server has run in this namespace.
+      const warn = (w: string): boolean => process.stderr.write(`socketlab: warning: ${w}\n`);
+      const rows = readLeaseFile(file, warn, o.leases !== undefined).map((r: LeaseRecord) => ({
         ...r,
         stateName: r.state === 0 && r.expire <= now ? 'expired' : leaseStateName[r.state]!,
         secondsLeft: Math.max(0, r.expire - now),
@@ -162,7 +193,7 @@ Example (router with eth0 towards the server, eth1 towards the clients):
     .option('--once', 'exit once the lease is applied (default: keep it, renewing at T1, rebinding at T2)')
     .option('--json', 'one JSON object per line for each message and the lease')
     .option('--state-file <file>', 'where the lease is remembered for --release/--renew')
-    .addOption(new Option('--timeout <ms>', 'first retry timeout per message').default(2000).argParser(argParser(positive('--timeout'))))
+    .addOption(new Option('--timeout <ms>', 'first retry timeout per message').default(2000).argParser(argParser(timeoutMs)))
     .option('--allow-host-network', 'allow running in the host\'s own network namespace')
     .addHelpText('after', `
 Examples (inside a lab host):

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildReservations, buildScopes } from './config.js';
+import { buildReservations, buildScopes, checkRepliesEncode, checkReplyOptions } from './config.js';
 import { intToIp } from './ip.js';
 
 describe('dhcp serve flags', () => {
@@ -27,5 +27,21 @@ describe('dhcp serve flags', () => {
     expect([...r]).toEqual([['aa:bb:cc:dd:ee:01', '10.0.1.50'], ['aa:bb:cc:dd:ee:02', '10.0.1.51'], ['aa:bb:cc:dd:ee:03', '10.0.1.52']]);
     expect(() => buildReservations(['aa:bb:cc:dd:ee:01=10.0.1.50', 'aa:bb:cc:dd:ee:02=10.0.1.50'], scopes)).toThrow(/already reserved/);
     expect(() => buildReservations(['aa:bb:cc:dd:ee:01'], scopes)).toThrow(/must be MAC=IP/);
+  });
+});
+
+describe('dhcp serve: reply options that cannot be encoded are refused at start', () => {
+  const base = { dns: [] as string[], leaseTime: 3600, timeScale: 1, leaseFlag: 3600 };
+  it('names the option and why', () => {
+    const dns = (n: number): string[] => Array.from({ length: n }, (_, i) => `10.0.0.${i + 1}`);
+    expect(() => checkReplyOptions({ ...base, dns: dns(63) })).not.toThrow();
+    expect(() => checkReplyOptions({ ...base, dns: dns(64) })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/--dns: 64 servers take 256 bytes.*option 6/) }));
+    expect(() => checkReplyOptions({ ...base, domain: 'a'.repeat(256) })).toThrow(/--domain: option 15 .* has 256/);
+    expect(() => checkReplyOptions({ ...base, leaseTime: 2 ** 33, leaseFlag: 2 ** 32, timeScale: 0.5 })).toThrow(/option 51/);
+  });
+  it('a sample OFFER per scope is encoded with the options the policy will send', () => {
+    const scopes = buildScopes({ subnet: ['10.0.1.0/24'], range: ['10.0.1.100-10.0.1.199'] });
+    expect(() => checkRepliesEncode(scopes, () => ({ 51: 3600, 6: ['10.0.1.1'] }))).not.toThrow();
+    expect(() => checkRepliesEncode(scopes, () => ({ 51: 3600, 6: Array.from({ length: 70 }, () => '10.0.1.1') }))).toThrow(/option 6 for subnet 10\.0\.1\.0\/24 cannot be encoded/);
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { LabError, invalidArgument } from '../errors.js';
 import { inCidr, intToIp, ipToInt, parseCidr } from './ip.js';
-import { parseMac } from './codec.js';
+import { MessageType, Opt, encode, parseMac, replyTo, type DhcpMessage } from './codec.js';
 import type { Scope } from './policy.js';
 
 // Turns `dhcp serve` flags into scopes and reservations, with errors that name the flag.
@@ -117,4 +117,55 @@ export function netnsId(): string {
  */
 export function defaultLeaseFile(): string {
   return `/var/lib/socketlab/dhcp4-leases-${netnsId()}.csv`;
+}
+
+/** Largest value of a DHCP option: its length is one octet (RFC 2132 section 2). */
+const MAX_OPTION_BYTES = 255;
+
+/**
+ * Refuses, at start, reply options that cannot be encoded: otherwise the server would run and drop
+ * every OFFER. Long options are not split (RFC 3396), so each must fit in 255 bytes, and option 51
+ * is 32 bits (RFC 2132 9.2), also after --time-scale.
+ */
+export function checkReplyOptions(o: { dns: string[]; domain?: string; leaseTime: number; timeScale: number; leaseFlag: number }): void {
+  if (o.dns.length * 4 > MAX_OPTION_BYTES) {
+    throw invalidArgument(
+      `--dns: ${o.dns.length} servers take ${o.dns.length * 4} bytes, but option 6 (DNS servers) holds at most ${MAX_OPTION_BYTES} (${Math.floor(MAX_OPTION_BYTES / 4)} servers): an option's length is one octet (RFC 2132 section 2), and splitting long options (RFC 3396) is not supported`,
+    );
+  }
+  if (o.domain !== undefined) {
+    const n = Buffer.byteLength(o.domain);
+    if (n === 0 || n > MAX_OPTION_BYTES) throw invalidArgument(`--domain: option 15 (domain name) must hold 1..${MAX_OPTION_BYTES} bytes, "${o.domain.slice(0, 40)}${n > 40 ? '...' : ''}" has ${n} (RFC 2132 3.17)`);
+  }
+  if (!Number.isInteger(o.leaseTime) || o.leaseTime < 1 || o.leaseTime > 0xffffffff) {
+    throw invalidArgument(
+      `--lease-time ${o.leaseFlag} at --time-scale ${o.timeScale} is ${o.leaseTime} s on the wire, but option 51 (lease time) holds 1..4294967295 s (32 bits, RFC 2132 9.2): use a larger --time-scale or a shorter --lease-time`,
+    );
+  }
+}
+
+/** Encodes a sample OFFER per scope with the options the server will send; names the option that fails. */
+export function checkRepliesEncode(scopes: Scope[], optionsFor: (s: Scope) => Record<number, unknown>): void {
+  const req: DhcpMessage = {
+    op: 1, htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, flags: 0,
+    ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: '02:00:00:00:00:01', sname: '', file: '', options: {},
+  };
+  for (const s of scopes) {
+    const options = optionsFor(s);
+    const reply = replyTo(req, MessageType.OFFER);
+    for (const [code, value] of Object.entries(options)) {
+      reply.options = { [Opt.MESSAGE_TYPE]: MessageType.OFFER, [code]: value };
+      try {
+        encode(reply);
+      } catch (err) {
+        throw invalidArgument(`option ${code} for subnet ${s.subnet.text} cannot be encoded (${(err as Error).message}); the server would drop every reply`);
+      }
+    }
+    reply.options = { [Opt.MESSAGE_TYPE]: MessageType.OFFER, ...options };
+    try {
+      encode(reply);
+    } catch (err) {
+      throw invalidArgument(`the replies for subnet ${s.subnet.text} cannot be encoded (${(err as Error).message}); the server would drop every reply`);
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LEASE_HEADER, LeaseStore, formatLeaseRow, parseLeaseFile } from './lease-store.js';
+import { LEASE_HEADER, LeaseStore, formatLeaseRow, parseLeaseFile, type LeaseFileIo } from './lease-store.js';
 import type { LeaseRecord } from './policy.js';
 
 const dirs: string[] = [];
@@ -24,11 +24,85 @@ describe('lease file (Kea memfile CSV)', () => {
     expect(parseLeaseFile(LEASE_HEADER + '\n' + line)[0]!.hostname).toBe('a,b');
   });
 
-  it('last row per address wins; a torn last row (crash mid-write) is ignored', () => {
+  it('last row per address wins; a torn last row (crash mid-write) is skipped with a warning naming file:line', () => {
     const text = LEASE_HEADER + '\n' + formatLeaseRow(row('10.0.1.5')) + formatLeaseRow(row('10.0.1.5', 3)) + '10.0.1.6,02:00';
-    const leases = parseLeaseFile(text);
+    const warnings: string[] = [];
+    const leases = parseLeaseFile(text, 'l.csv', (w) => warnings.push(w));
     expect(leases).toHaveLength(1);
     expect(leases[0]!.state).toBe(3);
+    expect(warnings).toEqual([expect.stringMatching(/^l\.csv:4: torn row skipped/)]);
+  });
+
+  it('a torn row with the next row glued onto it is skipped with a warning; every complete row is kept', () => {
+    const good = formatLeaseRow(row('10.77.0.129'));
+    const warnings: string[] = [];
+    // cut inside the address: "10.77.0" + the next row
+    const a = LEASE_HEADER + '\n' + formatLeaseRow(row('10.77.0.5')) + '10.77.0' + good + formatLeaseRow(row('10.77.0.130'));
+    expect(parseLeaseFile(a, 'a.csv', (w) => warnings.push(w)).map((r) => r.address)).toEqual(['10.77.0.5', '10.77.0.130']);
+    // cut after the MAC: the glued line has 13 columns and must not be read as a lease for 10.77.0.6
+    const b = LEASE_HEADER + '\n' + '10.77.0.6,02:00:00:00:00:0' + good + formatLeaseRow(row('10.77.0.131'));
+    expect(parseLeaseFile(b, 'b.csv', (w) => warnings.push(w)).map((r) => r.address)).toEqual(['10.77.0.131']);
+    expect(warnings).toEqual([expect.stringMatching(/^a\.csv:3: torn row skipped .*two rows run together/), expect.stringMatching(/^b\.csv:2: torn row skipped .*13 columns/)]);
+  });
+
+  it('NUL bytes at the end (crash after the file grew) are logged, not dropped silently', () => {
+    const warnings: string[] = [];
+    const text = LEASE_HEADER + '\n' + formatLeaseRow(row('10.0.1.5')) + '\0'.repeat(40);
+    expect(parseLeaseFile(text, 'n.csv', (w) => warnings.push(w))).toHaveLength(1);
+    expect(warnings).toEqual([expect.stringMatching(/^n\.csv:3: 40 NUL byte\(s\) at the end/)]);
+  });
+
+  it('blank expire or an unknown state is an error with file:line, not "expired"', () => {
+    const blankExpire = formatLeaseRow(row('10.0.1.5')).replace(',1800000600,', ',,');
+    expect(() => parseLeaseFile(LEASE_HEADER + '\n' + blankExpire + formatLeaseRow(row('10.0.1.6')), 'e.csv')).toThrow(/e\.csv:2: expire "" is not a whole number/);
+    const state7 = formatLeaseRow(row('10.0.1.5')).replace(/,0,,0\n$/, ',7,,0\n');
+    expect(() => parseLeaseFile(LEASE_HEADER + '\n' + state7 + formatLeaseRow(row('10.0.1.6')), 's.csv')).toThrow(/s\.csv:2: state "7" is not a lease state/);
+    const blankState = formatLeaseRow(row('10.0.1.5')).replace(/,0,,0\n$/, ',,,0\n');
+    expect(() => parseLeaseFile(LEASE_HEADER + '\n' + blankState + formatLeaseRow(row('10.0.1.6')), 's.csv')).toThrow(/s\.csv:2: state "" is not a whole number/);
+  });
+
+  it('a short write then ENOSPC: the append fails and the partial row is cut off, so the next row is not glued onto it', async () => {
+    const file = tmp();
+    let full = true;
+    let calls = 0;
+    // A full disk: the first write call stores only part of the data, the next one fails.
+    const io: LeaseFileIo = {
+      write(fd, buf, off, len, pos, cb) {
+        if (!full) return fs.write(fd, buf, off, len, pos, cb);
+        if (calls++ === 0) return cb(null, fs.writeSync(fd, buf, off, Math.floor(len / 2)));
+        cb(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), 0);
+      },
+      fdatasync: (fd, cb) => fs.fdatasync(fd, cb),
+      ftruncate: (fd, len, cb) => fs.ftruncate(fd, len, cb),
+    };
+    const s = LeaseStore.open(file, { io });
+    full = false;
+    await s.append([row('10.77.0.5')]);
+    full = true;
+    await expect(s.append([row('10.77.0.6'), row('10.77.0.7')])).rejects.toThrow(/ENOSPC/);
+    expect(calls).toBe(2);
+    expect(fs.readFileSync(file, 'utf8')).toBe(LEASE_HEADER + '\n' + formatLeaseRow(row('10.77.0.5')));
+    full = false; // space freed
+    await s.append([row('10.77.0.129')]);
+    await s.close();
+    const warnings: string[] = [];
+    const again = LeaseStore.open(file, { onWarning: (w) => warnings.push(w) });
+    expect(again.initial.map((r) => r.address)).toEqual(['10.77.0.5', '10.77.0.129']);
+    expect(warnings).toEqual([]);
+    await again.close();
+  });
+
+  it('an empty lease file name is refused and leaves no .compact file behind', () => {
+    const dir = path.dirname(tmp());
+    fs.mkdirSync(dir, { recursive: true });
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(() => LeaseStore.open('')).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/empty/) }));
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('a bad row names file and line', () => {

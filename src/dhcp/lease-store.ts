@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
+import { setLongTimeout } from '../core/timers.js';
 import type { LeaseRecord, LeaseStateCode } from './policy.js';
 
 // The lease file, laid out like ISC Kea's memfile CSV (kea-dhcp4 `lease-database { type "memfile" }`)
@@ -23,65 +24,119 @@ export function formatLeaseRow(r: LeaseRecord): string {
   return `${r.address},${r.hwaddr},${r.clientId},${r.validLifetime},${r.expire},${r.subnetId},0,0,${escapeField(r.hostname)},${r.state},,0\n`;
 }
 
-/** Parses lease file text; a bad row is a LabError naming file:line. Last row per address wins. */
-export function parseLeaseFile(text: string, file = 'lease file'): LeaseRecord[] {
+/** Receives a lease-file problem that was skipped, not fatal (message starts with file:line). */
+export type LeaseFileWarn = (message: string) => void;
+
+const STATES = '0 default (bound), 1 declined, 2 expired-reclaimed, 3 released';
+
+/**
+ * Parses lease file text. Last row per address wins. A torn row (a write cut short: wrong column
+ * count, NUL bytes, two rows run together) is skipped with a warning naming file:line, and every
+ * complete row is kept, as Kea's memfile does; a complete row with a bad value is a LabError
+ * naming file:line.
+ */
+export function parseLeaseFile(text: string, file = 'lease file', warn: LeaseFileWarn = () => {}): LeaseRecord[] {
   const byAddr = new Map<string, LeaseRecord>();
+  // A crash after the file grew but before its data reached the disk leaves zeros at the end.
+  const nulTail = /\0+$/.exec(text);
+  if (nulTail) {
+    text = text.slice(0, nulTail.index);
+    warn(`${file}:${text.split('\n').length}: ${nulTail[0].length} NUL byte(s) at the end of the file ignored (a write interrupted by a crash)`);
+  }
   const lines = text.split('\n');
   let header: string[] | undefined;
   lines.forEach((line, i) => {
+    const where = `${file}:${i + 1}`;
     if (line.trim() === '') return;
     if (!header) {
       header = line.trim().split(',');
       if (header[0] !== 'address' || !header.includes('expire')) {
-        throw new LabError('LAB_ERR_LEASE_FILE', `${file}:${i + 1}: not a lease file (expected the header "${LEASE_HEADER}")`);
+        throw new LabError('LAB_ERR_LEASE_FILE', `${where}: not a lease file (expected the header "${LEASE_HEADER}")`);
       }
       return;
     }
+    const last = i === lines.length - 1; // no newline after it: the write may have been cut short
     const f = line.split(',');
-    if (f.length < 10) {
-      // A row cut short by a crash mid-write can only be the last one; it was never acknowledged.
-      if (i >= lines.length - 2) return;
-      throw new LabError('LAB_ERR_LEASE_FILE', `${file}:${i + 1}: ${f.length} columns, expected ${COLUMNS.length}`);
-    }
+    const torn = (why: string): void => warn(`${where}: torn row skipped (${why}; a write was cut short, e.g. disk full or crash): "${line.slice(0, 80)}"`);
+    if (line.includes('\0')) return torn('NUL bytes in the row');
+    if (f.length !== header.length) return torn(`${f.length} columns, the header has ${header.length}`);
     const col = (name: string): string => f[header!.indexOf(name)] ?? '';
-    const num = (name: string): number => {
-      const v = Number(col(name));
-      if (!Number.isFinite(v)) throw new LabError('LAB_ERR_LEASE_FILE', `${file}:${i + 1}: ${name} "${col(name)}" is not a number`);
-      return v;
-    };
     const address = col('address');
-    if (!/^\d+\.\d+\.\d+\.\d+$/.test(address)) throw new LabError('LAB_ERR_LEASE_FILE', `${file}:${i + 1}: address "${address}" is not IPv4`);
+    if (/^[\d.]+$/.test(address) && address.split('.').length > 4) return torn(`address "${address}" is two rows run together`);
+    const bad = (msg: string): void => {
+      if (last) return torn(msg);
+      throw new LabError('LAB_ERR_LEASE_FILE', `${where}: ${msg}; fix or remove the row`);
+    };
+    const num = (name: string): number | undefined => {
+      const v = col(name);
+      if (!/^\d+$/.test(v)) {
+        bad(`${name} "${v}" is not a whole number`);
+        return undefined;
+      }
+      return Number(v);
+    };
+    if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(address)) return bad(`address "${address}" is not IPv4`);
+    const validLifetime = num('valid_lifetime');
+    const expire = num('expire');
+    const subnetId = num('subnet_id');
     const state = num('state');
+    if (validLifetime === undefined || expire === undefined || subnetId === undefined || state === undefined) return;
+    if (state > 3) return bad(`state "${state}" is not a lease state (${STATES})`);
     byAddr.set(address, {
       address,
       hwaddr: col('hwaddr'),
       clientId: col('client_id'),
-      validLifetime: num('valid_lifetime'),
-      expire: num('expire'),
-      subnetId: num('subnet_id'),
+      validLifetime,
+      expire,
+      subnetId,
       hostname: unescapeField(col('hostname')),
-      state: (state >= 0 && state <= 3 ? state : 2) as LeaseStateCode,
+      state: state as LeaseStateCode,
     });
   });
   return [...byAddr.values()];
 }
 
-/** Reads and parses a lease file; a missing file is an empty list. */
-export function readLeaseFile(file: string): LeaseRecord[] {
+/** Reads and parses a lease file; a missing file is an empty list unless `mustExist`. */
+export function readLeaseFile(file: string, warn?: LeaseFileWarn, mustExist = false): LeaseRecord[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !mustExist) return [];
+    if (code === 'ENOENT') throw new LabError('LAB_ERR_INVALID_ARGUMENT', `lease file ${file} does not exist (check --leases; a server creates it at start)`);
     throw new LabError('LAB_ERR_LEASE_FILE', `cannot read lease file ${file}: ${(err as Error).message}`);
   }
-  return parseLeaseFile(text, file);
+  return parseLeaseFile(text, file, warn);
+}
+
+/** The file calls an append makes; tests swap in a stub that fails like a full disk. */
+export interface LeaseFileIo {
+  write(fd: number, buf: Buffer, off: number, len: number, pos: null, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
+  fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  ftruncate(fd: number, len: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+}
+const realIo: LeaseFileIo = {
+  write: (fd, buf, off, len, pos, cb) => fs.write(fd, buf, off, len, pos, cb),
+  fdatasync: (fd, cb) => fs.fdatasync(fd, cb),
+  ftruncate: (fd, len, cb) => fs.ftruncate(fd, len, cb),
+};
+
+export interface LeaseStoreOptions {
+  /** A simulated slow disk: each fsync takes this much longer (ms). */
+  syncDelayMs?: number;
+  /** How long the first row of a group waits for others before the write+fsync (ms; 0: this event-loop turn). */
+  commitDelayMs?: number;
+  /** Torn rows skipped while reading the file at start. */
+  onWarning?: LeaseFileWarn;
+  io?: LeaseFileIo;
 }
 
 /**
  * Append-only lease file with group commit: rows handed to `append()` while a write+fsync is in
  * flight wait for the next one, so under load many ACKs share one fsync. `append()` resolves only
- * once its rows are on disk.
+ * once its rows are on disk. A failed append (ENOSPC, EIO, a short write) is cut off again, so the
+ * file only ever holds whole rows and the next row is not glued onto a torn one.
  */
 export class LeaseStore {
   private fd: number;
@@ -89,6 +144,10 @@ export class LeaseStore {
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private flushing = false;
   private closed = false;
+  /** File length after the last complete append: what a failed append is truncated back to. */
+  private size: number;
+  /** Set when a torn append could not be cut off: later rows would be glued onto it. */
+  private broken?: Error;
   /** How many fsyncs ran (for logs and the benchmark's durability check). */
   syncs = 0;
 
@@ -99,29 +158,35 @@ export class LeaseStore {
     readonly initial: LeaseRecord[],
     private readonly syncDelayMs = 0,
     private readonly commitDelayMs = 0,
+    private readonly io: LeaseFileIo = realIo,
   ) {
     this.fd = fd;
+    this.size = fs.fstatSync(fd).size;
   }
 
   /** Opens FILE: reads it, rewrites it compacted (atomically, via rename), then appends to it. */
-  /**
-   * `commitDelayMs`: how long the first row of a group waits for others before the write+fsync
-   * (0: only until the end of the current event-loop turn). `syncDelayMs`: a simulated slow disk.
-   */
-  static open(file: string, opts: { syncDelayMs?: number; commitDelayMs?: number } = {}): LeaseStore {
-    const initial = readLeaseFile(file);
+  static open(file: string, opts: LeaseStoreOptions = {}): LeaseStore {
+    if (file.trim() === '') throw new LabError('LAB_ERR_INVALID_ARGUMENT', 'the lease file name is empty (give --leases a path, or leave it out for the default)');
+    for (const [name, v] of [['syncDelayMs', opts.syncDelayMs], ['commitDelayMs', opts.commitDelayMs]] as const) {
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new LabError('LAB_ERR_INVALID_ARGUMENT', `lease store ${name} must be a finite number >= 0, got ${v}`);
+    }
+    const initial = readLeaseFile(file, opts.onWarning);
+    const tmp = `${file}.compact-${process.pid}`;
     try {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      const tmp = `${file}.compact-${process.pid}`;
       const fdTmp = fs.openSync(tmp, 'w', 0o644);
-      fs.writeSync(fdTmp, LEASE_HEADER + '\n' + initial.map(formatLeaseRow).join(''));
-      fs.fsyncSync(fdTmp);
-      fs.closeSync(fdTmp);
+      try {
+        fs.writeSync(fdTmp, LEASE_HEADER + '\n' + initial.map(formatLeaseRow).join(''));
+        fs.fsyncSync(fdTmp);
+      } finally {
+        fs.closeSync(fdTmp);
+      }
       fs.renameSync(tmp, file);
       syncDir(path.dirname(path.resolve(file)));
       const fd = fs.openSync(file, 'a');
-      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0, opts.commitDelayMs ?? 0);
+      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0, opts.commitDelayMs ?? 0, opts.io);
     } catch (err) {
+      fs.rmSync(tmp, { force: true });
       throw new LabError('LAB_ERR_LEASE_FILE', `cannot write lease file ${file}: ${(err as Error).message}`);
     }
   }
@@ -129,6 +194,7 @@ export class LeaseStore {
   /** Appends rows; resolves once they are durable (write + fdatasync). */
   append(rows: LeaseRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`lease file ${this.file} is closed`));
+    if (this.broken) return Promise.reject(this.broken);
     if (rows.length === 0) return Promise.resolve();
     for (const r of rows) this.queue.push(formatLeaseRow(r));
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -136,7 +202,7 @@ export class LeaseStore {
       // Start the write after this turn of the event loop, so every request read from the socket
       // in the same poll shares one write + fsync (group commit also while one is in flight).
       this.flushing = true;
-      if (this.commitDelayMs > 0) setTimeout(() => this.flush(), this.commitDelayMs);
+      if (this.commitDelayMs > 0) setLongTimeout(() => this.flush(), this.commitDelayMs);
       else setImmediate(() => this.flush());
     }
     return p;
@@ -153,21 +219,28 @@ export class LeaseStore {
     this.queue = [];
     this.waiters = [];
     const fail = (err: Error): void => {
-      for (const w of waiters) w.reject(err);
-      this.flush();
+      // Cut the torn rows off before anything else is appended (rows are appended at the end).
+      this.io.ftruncate(this.fd, this.size, (err2) => {
+        if (err2) this.broken = new Error(`lease file ${this.file} ends in a torn row that could not be removed (${err2.message}); restart the server`);
+        for (const w of waiters) w.reject(err);
+        if (this.broken) for (const w of this.waiters.splice(0)) w.reject(this.broken);
+        if (this.broken) this.queue = [];
+        this.flush();
+      });
     };
-    writeAll(this.fd, data, (err) => {
+    writeAll(this.io, this.fd, data, (err) => {
       if (err) return fail(err);
       // fdatasync: the data and the file size are durable, which is all an append needs.
       const sync = (): void =>
-        fs.fdatasync(this.fd, (err2) => {
+        this.io.fdatasync(this.fd, (err2) => {
           if (err2) return fail(err2);
+          this.size += data.length;
           this.syncs++;
           for (const w of waiters) w.resolve();
           this.flush();
         });
       // syncDelayMs simulates a slow disk (tests make "ACK only after fsync" observable with it).
-      if (this.syncDelayMs > 0) setTimeout(sync, this.syncDelayMs);
+      if (this.syncDelayMs > 0) setLongTimeout(sync, this.syncDelayMs);
       else sync();
     });
   }
@@ -181,10 +254,11 @@ export class LeaseStore {
   }
 }
 
-function writeAll(fd: number, data: Buffer, cb: (err: Error | null) => void, off = 0): void {
-  fs.write(fd, data, off, data.length - off, null, (err, n) => {
+function writeAll(io: LeaseFileIo, fd: number, data: Buffer, cb: (err: Error | null) => void, off = 0): void {
+  io.write(fd, data, off, data.length - off, null, (err, n) => {
     if (err) return cb(err);
-    if (off + n < data.length) return writeAll(fd, data, cb, off + n);
+    if (n === 0) return cb(new Error('write wrote 0 bytes'));
+    if (off + n < data.length) return writeAll(io, fd, data, cb, off + n);
     cb(null);
   });
 }

@@ -100,6 +100,18 @@ describe('LeasePolicy', () => {
     expect(p.handle(msg(MessageType.REQUEST, D, {}, { [Opt.REQUESTED_IP]: '10.0.1.102' }), S1).reply).toBeUndefined();
   });
 
+  it('INIT-REBOOT from a client with no record is silent, also for an address leased to another (RFC 2131 4.3.2); wrong network is still NAKed', () => {
+    const { p } = setup();
+    const a = dora(p, A);
+    const d = p.handle(msg(MessageType.REQUEST, D, {}, { [Opt.REQUESTED_IP]: a }), S1);
+    expect(d.reply).toBeUndefined();
+    expect(d.changes).toEqual([]);
+    expect(d.note).toMatch(/no record of this client.*silent/);
+    expect(p.handle(msg(MessageType.REQUEST, D, {}, { [Opt.REQUESTED_IP]: '10.0.2.100' }), S1).reply?.type).toBe(MessageType.NAK);
+    // the lease stays A's
+    expect(p.handle(msg(MessageType.REQUEST, A, {}, { [Opt.REQUESTED_IP]: a }), S1).reply?.type).toBe(MessageType.ACK);
+  });
+
   it('a relayed NAK echoes option 82 like every other reply (RFC 3046 2.2)', () => {
     const { p } = setup();
     const opt82 = '01046574683' + '1';
@@ -185,6 +197,28 @@ describe('LeasePolicy', () => {
     clock.advance(601_000);
     expect(p.sweep()).toEqual([expect.objectContaining({ address: a, state: LeaseState.EXPIRED })]);
     expect(p.sweep()).toEqual([]);
+  });
+
+  it('the client identifier (option 61) is echoed unaltered in OFFER, ACK, NAK and the INFORM ACK (RFC 6842 section 3)', () => {
+    const { p } = setup();
+    const cid = '00ff8001020304'; // type 0 with bytes > 0x7f: opaque, not text
+    const o = { [Opt.CLIENT_ID]: cid };
+    const offer = p.handle(msg(MessageType.DISCOVER, A, {}, o), S1).reply!;
+    expect(offer.options[Opt.CLIENT_ID]).toBe(cid);
+    const ack = p.handle(msg(MessageType.REQUEST, A, {}, { ...o, [Opt.SERVER_ID]: SERVER, [Opt.REQUESTED_IP]: offer.yiaddr }), S1).reply!;
+    expect(ack).toMatchObject({ type: MessageType.ACK });
+    expect(ack.options[Opt.CLIENT_ID]).toBe(cid);
+    const nak = p.handle(msg(MessageType.REQUEST, A, {}, { ...o, [Opt.REQUESTED_IP]: '192.168.0.5' }), S1).reply!;
+    expect(nak).toMatchObject({ type: MessageType.NAK });
+    expect(nak.options[Opt.CLIENT_ID]).toBe(cid);
+    const inform = p.handle(msg(MessageType.INFORM, A, { ciaddr: '10.0.1.7' }, o), S1).reply!;
+    expect(inform.options[Opt.CLIENT_ID]).toBe(cid);
+    // and on the wire, byte for byte
+    const wire = replyTo(msg(MessageType.REQUEST, A), ack.type);
+    wire.options = { ...wire.options, ...ack.options };
+    expect(encode(wire).includes(Buffer.from([61, 7, ...Buffer.from(cid, 'hex')]))).toBe(true);
+    // no option 61 in the request: none in the reply
+    expect(p.handle(msg(MessageType.DISCOVER, B), S1).reply!.options[Opt.CLIENT_ID]).toBeUndefined();
   });
 
   it('client identifier (option 61) identifies the client across MAC changes', () => {

@@ -251,13 +251,16 @@ export class LeasePolicy {
     const h = this.byAddr.get(addr);
     const mine = h !== undefined && h.key === key && h.state !== 'declined';
     if (!mine) {
-      if (h && !isFree(h, now)) return this.nak(msg, scope, `${text} is leased to another client`);
-      if (this.reservedForOther(addr, msg.chaddr)) return this.nak(msg, scope, `${text} is reserved for another client`);
       const prev = this.byKey.get(key);
       const prevH = prev === undefined ? undefined : this.byAddr.get(prev);
+      const known = prevH !== undefined && prevH.key === key && prevH.state === 'bound' && prevH.until > now;
+      // RFC 2131 4.3.2 INIT-REBOOT: "If the DHCP server has no record of this client, then it MUST
+      // remain silent" -- also when the address is another client's (a NAK there would be a guess).
+      if (phase === 'init-reboot' && !known) return { changes: [], note: `init-reboot: no record of this client for ${text}; silent (RFC 2131 4.3.2)` };
+      if (h && !isFree(h, now)) return this.nak(msg, scope, `${text} is leased to another client`);
+      if (this.reservedForOther(addr, msg.chaddr)) return this.nak(msg, scope, `${text} is reserved for another client`);
       if (phase !== 'selecting') {
-        if (prevH && prevH.key === key && prevH.state === 'bound' && prevH.until > now)
-          return this.nak(msg, scope, `${text} is not this client's address (it holds ${intToIp(prev!)})`);
+        if (known) return this.nak(msg, scope, `${text} is not this client's address (it holds ${intToIp(prev!)})`);
         // RFC 2131 4.3.2: no record of this client -> remain silent
         return { changes: [], note: `${phase}: no record of this client for ${text}; silent (RFC 2131 4.3.2)` };
       }
@@ -310,6 +313,8 @@ export class LeasePolicy {
     const options: Record<number, unknown> = { [Opt.SERVER_ID]: this.cfg.serverId, [Opt.MESSAGE]: why };
     // RFC 3046 2.2: the relay agent information option is echoed in all replies, NAKs included.
     if (optString(msg, Opt.RELAY_AGENT)) options[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
+    // RFC 6842 section 3: the client identifier is returned unaltered, in NAKs too.
+    if (optString(msg, Opt.CLIENT_ID)) options[Opt.CLIENT_ID] = msg.options[Opt.CLIENT_ID];
     return { reply: { type: MessageType.NAK, yiaddr: '0.0.0.0', options }, changes: [], note: `nak: ${why}` };
   }
 
@@ -332,7 +337,18 @@ export class LeasePolicy {
     // RFC 3046 2.2: echo the relay agent information option (an empty one cannot be encoded: the
     // whole reply would be dropped, after the lease was already written).
     if (optString(msg, Opt.RELAY_AGENT)) o[Opt.RELAY_AGENT] = msg.options[Opt.RELAY_AGENT];
+    // RFC 6842 section 3: "the server MUST return the 'client identifier' option, unaltered".
+    if (optString(msg, Opt.CLIENT_ID)) o[Opt.CLIENT_ID] = msg.options[Opt.CLIENT_ID];
     return o;
+  }
+
+  /** The options an OFFER in `scope` carries when the client asks for everything we have (start-up checks). */
+  offerOptions(scope: Scope): Record<number, unknown> {
+    const sample: DhcpMessage = {
+      op: 1, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0, ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
+      chaddr: '00:00:00:00:00:00', sname: '', file: '', options: { [Opt.PARAM_REQUEST]: [Opt.BROADCAST] },
+    };
+    return this.options(sample, scope, true);
   }
 
   private inPool(addr: number, scope: Scope): boolean {

@@ -7,6 +7,7 @@ import { netEvent } from '../events.js';
 import { LabError } from '../errors.js';
 import { awaitListening, onceClose, type Listener, type BoundAddress } from '../listener.js';
 import { bindError } from '../bind-errors.js';
+import { MAX_TIMEOUT_MS } from '../core/timers.js';
 import type { Endpoint } from '../socket-pair.js';
 import {
   BOOTREQUEST,
@@ -73,6 +74,8 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   const log = opts.log ?? silentLogger();
   const port = opts.port ?? SERVER_PORT;
   const clientPort = opts.clientPort ?? CLIENT_PORT;
+  const sweepMs = opts.sweepMs ?? 1000;
+  if (!Number.isFinite(sweepMs) || sweepMs < 1 || sweepMs > MAX_TIMEOUT_MS) throw new LabError('LAB_ERR_INVALID_ARGUMENT', `sweepMs must be 1..${MAX_TIMEOUT_MS} ms (what setInterval can hold), got ${sweepMs}`);
   const ifaddr = opts.interfaceAddress ?? interfaceAddress(opts.interface);
   const local: Endpoint = { address: ifaddr, port };
   const directScope = opts.policy.scopeFor(ifaddr);
@@ -166,7 +169,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const done = (): void => expired.forEach((c) => logLease(log, c));
     if (opts.store) opts.store.append(expired).then(done, (err: Error) => log.error({ err: err.message }, 'expired leases not written'));
     else done();
-  }, opts.sweepMs ?? 1000);
+  }, sweepMs);
   sweeper.unref();
 
   const closers = onceClose(async () => {

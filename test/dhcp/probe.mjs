@@ -4,8 +4,8 @@
 // that kills the server mid-burst sees every ACK that reached the client). Every loop is bounded
 // in count and time.
 //   probe.mjs dora    --count N [--prefix 02:10] [--concurrency K] [--timeout MS] [--deadline MS] [--retries R] [--max-misses M]
-//   probe.mjs request --mac M --requested IP [--server-id IP] [--ciaddr IP] [--to IP]
-//   probe.mjs discover --mac M
+//   probe.mjs request --mac M --requested IP [--server-id IP] [--ciaddr IP] [--to IP] [--client-id HEX]
+//   probe.mjs discover --mac M [--client-id HEX]
 //   probe.mjs release|decline --mac M [--requested IP] [--ciaddr IP] [--server-id IP] [--to IP]   (no reply)
 //   probe.mjs reboot  --pairs FILE [--retries R]   (lines "mac address": INIT-REBOOT each)
 //   probe.mjs fuzz    --count N --to IP [--seed S]
@@ -127,6 +127,7 @@ if (mode === 'dora') {
   const options = {};
   if (arg('requested')) options[Opt.REQUESTED_IP] = arg('requested');
   if (arg('server-id')) options[Opt.SERVER_ID] = arg('server-id');
+  if (arg('client-id')) options[Opt.CLIENT_ID] = arg('client-id');
   const ciaddr = arg('ciaddr', '0.0.0.0');
   const type = { request: MessageType.REQUEST, discover: MessageType.DISCOVER, release: MessageType.RELEASE, decline: MessageType.DECLINE }[mode];
   const msg = base(mac, xid, type, options, { ciaddr, flags: ciaddr === '0.0.0.0' ? 0x8000 : 0 });
@@ -135,7 +136,7 @@ if (mode === 'dora') {
     out({ mac, result: 'sent' });
   } else {
     const r = await exchange(msg, arg('to', '255.255.255.255'), mode === 'request' ? [MessageType.ACK, MessageType.NAK] : [MessageType.OFFER], Number(arg('timeout', '2000')));
-    out(r ? { mac, result: typeName(r), address: r.yiaddr, message: r.options[Opt.MESSAGE] } : { mac, result: 'timeout' });
+    out(r ? { mac, result: typeName(r), address: r.yiaddr, message: r.options[Opt.MESSAGE], clientId: r.options[Opt.CLIENT_ID] } : { mac, result: 'timeout' });
   }
 } else if (mode === 'fuzz') {
   // Deterministic PRNG so a failure can be replayed with the same --seed.

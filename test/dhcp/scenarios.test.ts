@@ -95,6 +95,23 @@ describeRoot('dhcp serve: one subnet', () => {
     expect(logRecords(log).some((r) => r.event === 'dhcp.out' && r.type === 'NAK' && r.to === '255.255.255.255:68')).toBe(true);
   });
 
+  it('option 61 is echoed in OFFER, ACK and NAK (RFC 6842); INIT-REBOOT from an unknown client is not answered, even for another client\'s address (RFC 2131 4.3.2)', async () => {
+    const p = topo.hosts.probe!;
+    const m = '02:cd:00:00:00:01';
+    const cid = '00ff80aabbcc'; // opaque, with bytes above 0x7f
+    const d = await probe(p, ['discover', '--mac', m, '--client-id', cid]);
+    expect(d[0]).toMatchObject({ result: 'OFFER', clientId: cid });
+    const ack = await probe(p, ['request', '--mac', m, '--client-id', cid, '--requested', String(d[0]!.address), '--server-id', '10.0.1.1']);
+    expect(ack[0]).toMatchObject({ result: 'ACK', clientId: cid });
+    const nak = await probe(p, ['request', '--mac', m, '--client-id', cid, '--requested', '192.168.7.7']);
+    expect(nak[0]).toMatchObject({ result: 'NAK', clientId: cid });
+    // a stranger INIT-REBOOTs into that address: silence (a NAK is only for the wrong network)
+    const stranger = await probe(p, ['request', '--mac', '02:cd:00:00:00:02', '--requested', String(d[0]!.address)]);
+    expect(stranger[0]).toMatchObject({ result: 'timeout' });
+    const wrongNet = await probe(p, ['request', '--mac', '02:cd:00:00:00:02', '--requested', '192.168.7.7']);
+    expect(wrongNet[0]).toMatchObject({ result: 'NAK' });
+  });
+
   it('DECLINE quarantines the address: recorded as declined, offered to nobody', async () => {
     const p = topo.hosts.probe!;
     const m = '02:ee:00:00:00:01';
