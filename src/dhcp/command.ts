@@ -10,6 +10,7 @@ import { assertUdpPortFree, interfaceAddress, startDhcpServer } from './server.j
 import { startDhcpRelay } from './relay.js';
 import { DhcpClient, type ClientEvent, type ClientLease } from './client.js';
 import { buildReservations, buildScopes, defaultLeaseFile, guardHostNetwork } from './config.js';
+import { addCodecSelfcheck } from './codec-selfcheck.js';
 
 interface ServeOpts {
   interface: string;
@@ -47,6 +48,7 @@ function ipList(t: string): string[] {
 /** Registers `socketlab dhcp serve|leases|relay|client`. */
 export function registerDhcp(program: Command): void {
   const dhcp = program.command('dhcp').description('DHCP server, relay agent and client on UDP 67/68, inside lab network namespaces');
+  addCodecSelfcheck(dhcp);
 
   dhcp
     .command('serve')
