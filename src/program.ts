@@ -12,6 +12,7 @@ import { registerDhcp } from './dhcp/command.js';
 import { registerNetns } from './netns/command.js';
 import { registerCapture } from './capture/command.js';
 import { registerLab } from './lab/command.js';
+import { registerCompletion } from './completion/command.js';
 
 /** The package's own version (dist/program.js and src/program.ts both sit one level below package.json). */
 export function packageVersion(): string {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerDhcp(program);
   registerNetns(program);
   registerLab(program);
+  registerCompletion(program);
   program.addHelpText(
     'after',
     `
