@@ -16,6 +16,8 @@ export const ErrorCodes = {
   LAB_ERR_HOST_NETWORK: 2,
   LAB_ERR_NETNS: 1,
   LAB_ERR_DHCP: 1,
+  /** the loaded node-dhcp is not the patched one (installed without its patch) */
+  LAB_ERR_DHCP_CODEC: 1,
   LAB_ERR_DNS: 1,
   LAB_ERR_LEASE_FILE: 1,
   LAB_ERR_INTERNAL: 1,

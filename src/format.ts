@@ -1,4 +1,5 @@
 /** Output helpers shared by every command: aligned tables, JSON, colour only on a TTY. */
+import { colourEnabled } from './colour.js';
 
 export interface Column<T> {
   header: string;
@@ -18,7 +19,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
   return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-const useColour = (): boolean => process.stdout.isTTY === true && !process.env.NO_COLOR;
+const useColour = (): boolean => colourEnabled(process.stdout);
 const wrap = (code: number) => (s: string): string => (useColour() ? `\x1b[${code}m${s}\x1b[0m` : s);
 export const bold = wrap(1);
 export const dim = wrap(2);

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { colourEnabled } from './colour.js';
 
 export type { Logger };
 
@@ -24,23 +25,32 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? (process.env.SOCKETLAB_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
   const base = { name: opts.name ?? 'socketlab', pid: process.pid };
   if (opts.file) {
-    // Async buffered writes keep logging off the hot path; flushed on exit.
     // SOCKETLAB_LOG_SYNC=1 (set by the lab runner): every record reaches the file at once, so checks and
-    // --step can read the events while the service runs.
+    // --step can read the events while the service runs. Otherwise asynchronous, see liveDestination.
     const live = process.env.SOCKETLAB_LOG_SYNC === '1';
-    const dest = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: live, minLength: live ? 0 : 4096 });
-    const logger = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
-    flushOnExit(() => dest.flushSync());
-    return logger;
+    const dest = live ? pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true }) : liveDestination(opts.file);
+    return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   }
   const wantPretty = opts.pretty ?? (process.stderr.isTTY === true && process.env.CI !== 'true');
   if (wantPretty) {
-    const stream = pretty({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
+    const stream = pretty({ destination: 2, colorize: colourEnabled(process.stderr), sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
     return pino({ level, base }, stream);
   }
-  const dest = pino.destination({ dest: 2, sync: false, minLength: 4096 });
-  flushOnExit(() => dest.flushSync());
+  const dest = liveDestination(2);
   return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+}
+
+/**
+ * An asynchronous destination without a minimum write size: a record is handed to the kernel at
+ * once (a write in the thread pool), and records logged while that write runs go out together in
+ * the next one, so a busy server still batches. A 4 KiB minLength held a quiet server's first
+ * records back until 4 KiB more came or the process exited: nothing in `| tee`, a supervisor or
+ * `docker logs` for minutes. Flushed synchronously on exit.
+ */
+function liveDestination(dest: string | number): ReturnType<typeof pino.destination> {
+  const d = pino.destination(typeof dest === 'number' ? { dest, sync: false, minLength: 0 } : { dest, append: true, mkdir: true, sync: false, minLength: 0 });
+  flushOnExit(() => d.flushSync());
+  return d;
 }
 
 /** A logger that drops everything: the default for library use and tests. */

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { isLabError } from './errors.js';
 import { addGlobalOptions } from './cli-context.js';
 import { registerPorts } from './ports/command.js';
@@ -11,16 +12,28 @@ import { registerDhcp } from './dhcp/command.js';
 import { registerNetns } from './netns/command.js';
 import { registerCapture } from './capture/command.js';
 import { registerLab } from './lab/command.js';
+import { registerCompletion } from './completion/command.js';
+
+/** The package's own version (dist/program.js and src/program.ts both sit one level below package.json). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 /** Builds the program; tests call this with exitOverride() instead of spawning a process. */
 export function buildProgram(): Command {
   const program = new Command('socketlab')
     .description('A socket lab on real sockets: ports, socket pairs, TCP/UDP echo, DNS and DHCP, seen through ss/netstat/tcpdump.')
-    .version('0.1.0')
+    .version(packageVersion())
     .configureHelp({ sortSubcommands: false })
     // Before the commands are added, so that they inherit it: usage errors come back to main().
     .exitOverride();
   addGlobalOptions(program);
+  program
+    .addOption(new Option('--no-color', 'no ANSI colours (also NO_COLOR=1; FORCE_COLOR=1 forces them without a terminal)'))
+    // NO_COLOR in the environment also reaches the servers and clients a lab starts.
+    .hook('preAction', (cmd) => {
+      if (cmd.opts<{ color?: boolean }>().color === false) process.env.NO_COLOR = '1';
+    });
   registerTour(program);
   registerPorts(program);
   registerEcho(program);
@@ -31,6 +44,7 @@ export function buildProgram(): Command {
   registerDhcp(program);
   registerNetns(program);
   registerLab(program);
+  registerCompletion(program);
   program.addHelpText(
     'after',
     `
@@ -46,6 +60,7 @@ Examples:
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
+  exitWhenOutputCloses();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -68,3 +83,23 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
 }
 
+
+/**
+ * `socketlab tour | head -1`: once the reader is gone, a write fails with EPIPE, which, unhandled,
+ * crashed with a stack. Exit quietly instead, as `cat` would (the shell's SIGPIPE convention, minus
+ * the signal): the 'exit' hooks still remove namespaces and flush logs.
+ */
+export function exitWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      // Another output error: say so on whichever stream still works; nothing more can be reported.
+      try {
+        process.stderr.write(`socketlab: cannot write output: ${err.message}\n`);
+      } catch {
+        // stderr is gone too
+      }
+      process.exit(1);
+    });
+  }
+}

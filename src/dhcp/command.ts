@@ -11,6 +11,7 @@ import { startDhcpRelay } from './relay.js';
 import { DhcpClient, type ClientEvent, type ClientLease } from './client.js';
 import { buildReservations, buildScopes, checkRepliesEncode, checkReplyOptions, defaultLeaseFile, guardHostNetwork } from './config.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
+import { addCodecSelfcheck } from './codec-selfcheck.js';
 
 interface ServeOpts {
   interface: string;
@@ -70,6 +71,7 @@ function envMs(name: string): number {
 /** Registers `socketlab dhcp serve|leases|relay|client`. */
 export function registerDhcp(program: Command): void {
   const dhcp = program.command('dhcp').description('DHCP server, relay agent and client on UDP 67/68, inside lab network namespaces');
+  addCodecSelfcheck(dhcp);
 
   dhcp
     .command('serve')

@@ -3,7 +3,8 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { AS_NOBODY, CLI, runCli, startCli } from '../helpers/cli.js';
 import { startCapture } from '../../src/capture/capture.js';
 import type { CaptureRecord } from '../../src/capture/tcpdump-parse.js';
@@ -58,7 +59,7 @@ function childrenOf(pid: number): number[] {
 const teardownDone = (rs: CaptureRecord[]): boolean => rs.some((r) => r.annotation === 'ACK (teardown done)');
 
 describeRoot('socketlab capture (tcpdump)', () => {
-  describeWithTools('with tcpdump', { tcpdump: 'tcpdump' }, () => {
+  describeWithPeers('with tcpdump', ['tcpdump'], () => {
     it('sees the handshake and the teardown of one connection on lo, with the right ports', async () => {
       await using srv = await tcpServer();
       const serverPort = (srv.address() as AddressInfo).port;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { runCli, startCli } from '../helpers/cli.js';
+import { itWithPeers } from '../helpers/peers.js';
 import { expectShape, type Shape } from '../helpers/shape.js';
 
 const endpoint: Shape = { address: 'string', port: 'number', category: 'string', 'service?': 'string', inHostEphemeralRange: 'boolean', inIanaDynamicRange: 'boolean' };
@@ -111,7 +112,7 @@ describe('socketlab connect (separate processes, real ss)', () => {
     expect(JSON.parse(r.stdout).conversations[0].local.port).toBe(source);
   });
 
-  it('--hold keeps the pairs open for ss in another terminal', async () => {
+  itWithPeers('--hold keeps the pairs open for ss in another terminal', ['ss'], async () => {
     const { srv, port } = await startEchoProcess(['--tcp']);
     await using _ = srv;
     const held = await startCli(['connect', `127.0.0.1:${port}`, '--count', '2', '--hold', '20'], { ready: /holding 2 connection/ });

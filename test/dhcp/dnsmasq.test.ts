@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { addresses, lab, startIn, tempDir, waitFor, type Running, type Topology } from './helpers.js';
 
 // socketlab's client against a DHCP server people trust: dnsmasq in a namespace.
 describeRoot('dhcp client against dnsmasq', () => {
-  describeWithTools('dnsmasq', { dnsmasq: 'dnsmasq-base' }, () => {
+  describeWithPeers('dnsmasq', ['dnsmasq'], () => {
     let topo: Topology;
     let dnsmasq: Running;
     const tmp = tempDir();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { addresses, lab, logRecords, readLeaseFile, startIn, startServer, tempDir, waitFor, type Running, type Topology } from './helpers.js';
 
 // ISC dhclient and busybox udhcpc, the clients people trust, each get, renew and release a lease
@@ -9,7 +10,7 @@ import { addresses, lab, logRecords, readLeaseFile, startIn, startServer, tempDi
 // (T1 3 s), so renewal happens during the test.
 
 describeRoot('dhcp serve with real clients', () => {
-  describeWithTools('dhclient and udhcpc', { dhclient: 'isc-dhcp-client', udhcpc: 'udhcpc' }, () => {
+  describeWithPeers('dhclient and udhcpc', ['dhclient', 'udhcpc'], () => {
     let topo: Topology;
     let server: Running;
     const tmp = tempDir();

@@ -2,7 +2,7 @@
 // process on 127.0.0.1, over UDP and TCP.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import dgram from 'node:dgram';
-import { describeWithTools } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { decode, encode, RCODES, TYPES } from '../../src/dns/codec.js';
 import { buildQuery } from '../../src/dns/client.js';
 import { dig, EXAMPLE_ZONE, REVERSE_ZONE, startDns, tempDir, type DnsProcess } from './helpers.js';
@@ -20,7 +20,7 @@ const CASES: [string, string, RegExp][] = [
   ['example.com', 'CAA', /^example\.com\.\s+3600\s+IN\s+CAA\s+0 issue "letsencrypt\.org"$/m],
 ];
 
-describeWithTools('dns serve answers dig', { dig: 'bind9-dnsutils' }, () => {
+describeWithPeers('dns serve answers dig', ['dig'], () => {
   const dir = tempDir();
   let srv: DnsProcess;
   beforeAll(async () => {
@@ -105,7 +105,7 @@ describeWithTools('dns serve answers dig', { dig: 'bind9-dnsutils' }, () => {
   });
 });
 
-describeWithTools('dns serve: truncation and transfer policy seen in the log', { dig: 'bind9-dnsutils' }, () => {
+describeWithPeers('dns serve: truncation and transfer policy seen in the log', ['dig'], () => {
   it('+noedns on a large RRset: TC=1 over UDP, then the same question over TCP from another port', async () => {
     using dir = tempDir();
     const srv = await startDns(['--zone', EXAMPLE_ZONE], dir.path);

@@ -4,7 +4,8 @@ import { expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { createTopology } from '../../src/netns/index.js';
 import { EXAMPLE_ZONE, tempDir } from './helpers.js';
 
@@ -39,7 +40,7 @@ const records = (file: string): Record<string, unknown>[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describeRoot('dns on port 53 inside lab namespaces', () => describeWithTools('with dig', { dig: 'bind9-dnsutils' }, () => {
+describeRoot('dns on port 53 inside lab namespaces', () => describeWithPeers('with dig', ['dig'], () => {
   it('primary and secondary on 10.0.0.53/54:53, queried by dig from a client namespace', async () => {
     using dir = tempDir();
     await using topo = await createTopology({

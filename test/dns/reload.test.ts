@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeWithTools } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { dig, EXAMPLE_ZONE, startDns, tempDir } from './helpers.js';
 
 async function eventually(fn: () => Promise<boolean>, what: string, tries = 60, ms = 250): Promise<void> {
@@ -14,7 +14,7 @@ async function eventually(fn: () => Promise<boolean>, what: string, tries = 60, 
   throw new Error(`timed out waiting for: ${what}`);
 }
 
-describeWithTools('dns serve reloads zones', { dig: 'bind9-dnsutils' }, () => {
+describeWithPeers('dns serve reloads zones', ['dig'], () => {
   it('reloads on SIGHUP; a broken edit is logged with file:line and the old zone keeps answering', async () => {
     using dir = tempDir();
     const zone = join(dir.path, 'example.zone');

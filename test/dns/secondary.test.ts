@@ -4,7 +4,7 @@
 import { expect, it } from 'vitest';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeWithTools } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { dig, EXAMPLE_ZONE, startDns, tempDir } from './helpers.js';
 
 const serialOf = async (port: number): Promise<number> => Number((await dig(port, ['+short', 'example.com', 'SOA'])).trim().split(/\s+/)[2] ?? NaN);
@@ -25,7 +25,7 @@ function edit(file: string, serial: number, wwwAddress: string): void {
   writeFileSync(file, text);
 }
 
-describeWithTools('dns primary + secondary (two processes)', { dig: 'bind9-dnsutils' }, () => {
+describeWithPeers('dns primary + secondary (two processes)', ['dig'], () => {
   it('transfers, keeps answering with the primary down, and follows NOTIFY on restart and on file change', async () => {
     using dir = tempDir();
     const zone = join(dir.path, 'example.zone');

@@ -1,5 +1,4 @@
 import { describe, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 
 export const isRoot = process.getuid?.() === 0;
 /** CI sets this so that root-only tests can never skip silently there. */
@@ -22,29 +21,4 @@ export function describeRoot(name: string, fn: () => void): void {
   describe.skip(name, fn);
 }
 
-export function hasTool(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A describe block that needs external programs (dig, dhclient, tcpdump...). Missing: prints which
- * Debian package to install and skips, unless SOCKETLAB_REQUIRE_ROOT=1 (CI), where it fails.
- */
-export function describeWithTools(name: string, tools: Record<string, string>, fn: () => void): void {
-  const missing = Object.entries(tools).filter(([t]) => !hasTool(t));
-  if (missing.length === 0) return describe(name, fn);
-  const why = `missing ${missing.map(([t, pkg]) => `${t} (apt-get install ${pkg})`).join(', ')}`;
-  if (rootRequired) {
-    describe(name, () => it(`requires tools: ${why}`, () => {
-      throw new Error(why);
-    }));
-    return;
-  }
-  console.warn(`skipping "${name}": ${why}`);
-  describe.skip(name, fn);
-}
+// Tests that need a program (dig, tcpdump, ping ...) use describeWithPeers / itWithPeers from ./peers.ts.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { CLI, runCli } from '../helpers/cli.js';
 import { describeRoot } from '../helpers/root.js';
+import { itWithPeers } from '../helpers/peers.js';
 
 /**
  * Each check kind is shown to fail on a deliberately broken setup (and to pass on a right one),
@@ -257,7 +258,7 @@ describe("lab check against a learner's own setup (nothing started by the runner
 });
 
 describeRoot('capture check (tcpdump, root)', () => {
-  it('fails when no handshake was captured, or the order is wrong', async () => {
+  itWithPeers('fails when no handshake was captured, or the order is wrong', ['tcpdump'], async () => {
     const f = labFile(`root: true
 services:
   - { name: echo, run: "echo --port 0 --tcp" }

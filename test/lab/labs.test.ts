@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { describeRoot } from '../helpers/root.js';
+import { itWithPeers } from '../helpers/peers.js';
+import { labPeers } from '../helpers/lab-peers.js';
 import { listLabFiles, loadLabFile } from '../../src/lab/loader.js';
 import { needsRoot } from '../../src/lab/schema.js';
 
@@ -25,7 +27,7 @@ it('labs/ holds the course labs, each with a README', () => {
 });
 
 function labTest(l: (typeof labs)[number]): void {
-  it(`${l.name} passes its checks`, async () => {
+  itWithPeers(`${l.name} passes its checks`, labPeers(l.file), async () => {
     const junit = join(work, `${l.name}.xml`);
     const vars = 'port' in l.spec.vars && !needsRoot(l.spec) ? ['--var', 'port=0'] : [];
     const r = await runCli(['lab', 'run', l.name, '--json', '--junit', junit, ...vars], { env, timeoutMs: 170_000 });

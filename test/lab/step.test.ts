@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers, itWithPeers } from '../helpers/peers.js';
+import { labPeers } from '../helpers/lab-peers.js';
 
 /** --step with stdin not a terminal: every network event is shown, and nothing waits for Enter. */
 const work = mkdtempSync(join(tmpdir(), 'sl-labstep-'));
@@ -30,7 +32,7 @@ describe('lab run --step (stdin not a TTY)', () => {
 });
 
 describeRoot('lab run --step in namespaces', () => {
-  it('DORA: DHCPDISCOVER from 0.0.0.0:68, OFFER and ACK with yiaddr', async () => {
+  itWithPeers('DORA: DHCPDISCOVER from 0.0.0.0:68, OFFER and ACK with yiaddr', labPeers('07-dhcp'), async () => {
     const r = await runCli(['lab', 'run', '07-dhcp', '--step'], { env, timeoutMs: 120_000 });
     expect({ code: r.code, failed: r.code === 0 ? '' : r.stdout.slice(-2500) + r.stderr }).toEqual({ code: 0, failed: '' });
     expect(r.stdout).toMatch(/DHCPDISCOVER  0\.0\.0\.0:68 -> [\d.]+:67 .*\n\s+type=DISCOVER xid=0x[0-9a-f]{8} chaddr=aa:bb:cc:00:07:01/);
@@ -38,7 +40,7 @@ describeRoot('lab run --step in namespaces', () => {
     expect(r.stdout).toMatch(/DHCPACK .*\n\s+type=ACK .*chaddr=aa:bb:cc:00:07:02 yiaddr=10\.0\.7\.50/);
   }, 130_000);
 
-  it('DNS: the truncated UDP answer, then the TCP connection and query, then AXFR', async () => {
+  itWithPeers('DNS: the truncated UDP answer, then the TCP connection and query, then AXFR', labPeers('06-dns'), async () => {
     const r = await runCli(['lab', 'run', '06-dns', '--step'], { env, timeoutMs: 120_000 });
     expect({ code: r.code, failed: r.code === 0 ? '' : r.stdout.slice(-2500) + r.stderr }).toEqual({ code: 0, failed: '' });
     expect(r.stdout).toMatch(/DNS query and answer over UDP \(answer truncated, TC=1\)  10\.0\.6\.10:\d+ -> 10\.0\.6\.53:53[^\n]*\n\s+qname=many\.example\.com/);
@@ -46,7 +48,7 @@ describeRoot('lab run --step in namespaces', () => {
   }, 130_000);
 });
 
-describeWithTools('lab run --step on a terminal', { script: 'bsdutils' }, () => {
+describeWithPeers('lab run --step on a terminal', ['script'], () => {
   it('asks for Enter at each network event', async () => {
     const { spawn } = await import('node:child_process');
     const { CLI } = await import('../helpers/cli.js');

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runCli } from '../helpers/cli.js';
 import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
+import { labPeers } from '../helpers/lab-peers.js';
 
 /** Teardown is certain for namespace labs: Ctrl-C, `lab down` after `lab up`, and after a crash (kill -9). */
 const work = mkdtempSync(join(tmpdir(), 'sl-labdown-'));
@@ -61,7 +63,7 @@ async function startAndWait(): Promise<{ child: ReturnType<typeof spawn>; exited
   return { child, exited, state };
 }
 
-describeRoot('namespace lab teardown', () => {
+describeRoot('namespace lab teardown', () => describeWithPeers('with its peers', labPeers(lab), () => {
   it('Ctrl-C removes the processes and every namespace of the lab', async () => {
     const { child, exited, state } = await startAndWait();
     try {
@@ -104,4 +106,4 @@ describeRoot('namespace lab teardown', () => {
     }
     expect(namespacesOf(state.topologyId)).toEqual([]);
   });
-});
+}));

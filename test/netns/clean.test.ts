@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describeRoot } from '../helpers/root.js';
+import { itWithPeers } from '../helpers/peers.js';
 import { AS_NOBODY, CLI, runCli } from '../helpers/cli.js';
 import { randomId } from '../../src/netns/names.js';
 import { deleteNamespaceSync } from '../../src/netns/ip.js';
@@ -33,7 +34,7 @@ describeRoot('socketlab netns clean / list / exec', () => {
     for (const ns of namespaces().filter((n) => n === other || n.startsWith(`sl-${id}-`))) deleteNamespaceSync(ns);
   });
 
-  it('after a crash, clean removes the leaked topology and its processes, and leaves other namespaces alone', async () => {
+  itWithPeers('after a crash, clean removes the leaked topology and its processes, and leaves other namespaces alone', ['ping'], async () => {
     execFileSync('ip', ['netns', 'add', other]);
     // A process that builds a topology, starts a server inside and then dies by SIGKILL: nothing
     // of its own can clean up, which is what `netns clean` is for.

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeRoot } from '../helpers/root.js';
+import { itWithPeers } from '../helpers/peers.js';
 import { createTopology, type Topology } from '../../src/netns/index.js';
 import { randomId } from '../../src/netns/names.js';
 import { deleteNamespaceSync } from '../../src/netns/ip.js';
@@ -38,7 +39,7 @@ describeRoot('netns topologies', () => {
     for (const id of ids) for (const ns of leftovers(id)) deleteNamespaceSync(ns);
   });
 
-  it('joins two hosts on one segment: they ping each other, loopback is up, nothing lands in the host namespace', async () => {
+  itWithPeers('joins two hosts on one segment: they ping each other, loopback is up, nothing lands in the host namespace', ['ping'], async () => {
     const id = newId();
     const before = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' });
     await using topo = await createTopology({
@@ -72,7 +73,7 @@ describeRoot('netns topologies', () => {
     expect(execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' })).toBe(before);
   });
 
-  it('a forwarding router host between two segments routes between them', async () => {
+  itWithPeers('a forwarding router host between two segments routes between them', ['ping'], async () => {
     const id = newId();
     await using topo = await createTopology({
       id,
@@ -97,7 +98,7 @@ describeRoot('netns topologies', () => {
     expect(route.stdout).toMatch(/default via 10\.77\.1\.1 dev eth0/);
   });
 
-  it('without forwarding the same router drops the traffic', async () => {
+  itWithPeers('without forwarding the same router drops the traffic', ['ping'], async () => {
     const id = newId();
     await using topo = await createTopology({
       id,
@@ -154,7 +155,7 @@ describeRoot('netns topologies', () => {
     expect(execFileSync('cat', ['/proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8' })).toBe(hostRange);
   });
 
-  it('supports IPv6 addresses and runs socketlab itself inside a host', async () => {
+  itWithPeers('supports IPv6 addresses and runs socketlab itself inside a host', ['ping'], async () => {
     const id = newId();
     await using topo = await createTopology({
       id,

@@ -3,7 +3,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { runCli } from '../helpers/cli.js';
-import { describeWithTools } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { SOCKET_STATES } from '../../src/netstat/states.js';
 import type { NetstatJson } from '../../src/netstat/command.js';
 import type { SocketRecord } from '../../src/netstat/types.js';
@@ -75,7 +75,7 @@ describe('socketlab netstat against real sockets', () => {
   });
 
   for (const tool of ['ss', 'netstat'] as const) {
-    describeWithTools(`--tool ${tool}`, { [tool]: tool === 'ss' ? 'iproute2' : 'net-tools' }, () => {
+    describeWithPeers(`--tool ${tool}`, [tool], () => {
       it(`--json: one LISTEN and ${N} ESTABLISHED pairs in both directions, owned by this test process`, async () => {
         const r = await runCli(['netstat', '-a', '-p', '--tcp', '--port', String(port), '--tool', tool, '--json']);
         expect(r.stderr).toBe('');

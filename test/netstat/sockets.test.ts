@@ -8,7 +8,8 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { findExecutable } from '../../src/netstat/sockets.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -49,7 +50,7 @@ function realSockets() {
 }
 
 for (const tool of ['ss', 'netstat'] as const) {
-  describeWithTools(`listSockets with ${tool}`, { [tool]: tool === 'ss' ? 'iproute2' : 'net-tools' }, () => {
+  describeWithPeers(`listSockets with ${tool}`, [tool], () => {
     const ctx = realSockets();
 
     it(`shows one LISTEN and ${N} ESTABLISHED pairs in both directions`, async () => {
@@ -87,7 +88,7 @@ for (const tool of ['ss', 'netstat'] as const) {
   });
 }
 
-describeWithTools('fallback to netstat', { netstat: 'net-tools' }, () => {
+describeWithPeers('fallback to netstat', ['netstat'], () => {
   const ctx = realSockets();
   it('uses netstat when ss is not on the path, with the same records', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sl-onlynetstat-'));
@@ -118,7 +119,7 @@ describeWithTools('fallback to netstat', { netstat: 'net-tools' }, () => {
   });
 });
 
-describeWithTools('listSockets inside a network namespace', { ip: 'iproute2', ss: 'iproute2' }, () => {
+describeWithPeers('listSockets inside a network namespace', ['ip', 'ss'], () => {
   it('a namespace that does not exist: a clear error naming it', async () => {
     await expect(listSockets({ netns: 'sl-does-not-exist' })).rejects.toThrow(/sl-does-not-exist/);
   });

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { runCli } from '../helpers/cli.js';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers, itWithPeers } from '../helpers/peers.js';
+import { labPeers } from '../helpers/lab-peers.js';
 
 /**
  * `lab run NAME --report FILE.html` opened in headless Debian chromium: what the page shows (the
@@ -98,8 +100,8 @@ async function parseJunit(xml: string): Promise<{ error: string | null; suites: 
   }
 }
 
-describeWithTools('HTML report in headless chromium (localhost labs)', { chromium: 'chromium' }, () => {
-  it('02-socket-pairs: three TCP connections into one server lane, pairs and checks', async () => {
+describeWithPeers('HTML report in headless chromium (localhost labs)', ['chromium'], () => {
+  itWithPeers('02-socket-pairs: three TCP connections into one server lane, pairs and checks', labPeers('02-socket-pairs'), async () => {
     const { page, shown, junit, requests } = await runAndOpen('02-socket-pairs', ['--var', 'port=0']);
     expect(shown.title).toBe('02-socket-pairs: Socket pairs and netstat');
     expect(shown.verdict).toBe('all 6 checks passed');
@@ -159,9 +161,9 @@ checks:
   }, 180_000);
 });
 
-describeWithTools('HTML report of the captured handshake (tcpdump)', { tcpdump: 'tcpdump', chromium: 'chromium' }, () => {
+describeWithPeers('HTML report of the captured handshake (tcpdump)', ['tcpdump', 'chromium'], () => {
   describeRoot('03-handshake report', () => {
-    it('draws SYN, SYN-ACK, ACK between the client socket and the server', async () => {
+    itWithPeers('draws SYN, SYN-ACK, ACK between the client socket and the server', labPeers('03-handshake'), async () => {
       const { page, shown } = await runAndOpen('03-handshake', ['--var', 'port=0']);
       const segs = shown.events.filter((e) => e.label.startsWith('TCP ') && !e.label.startsWith('TCP connect')).map((e) => e.label.split(' ')[1]);
       expect(segs.slice(0, 3)).toEqual(['SYN', 'SYN-ACK', 'ACK']);
@@ -171,8 +173,8 @@ describeWithTools('HTML report of the captured handshake (tcpdump)', { tcpdump: 
   });
 });
 
-describeWithTools('HTML report of namespace labs', { chromium: 'chromium' }, () => describeRoot('in namespaces (root)', () => {
-  it('07-dhcp: DORA between "no address yet", "broadcast" and the server', async () => {
+describeWithPeers('HTML report of namespace labs', ['chromium'], () => describeRoot('in namespaces (root)', () => {
+  itWithPeers('07-dhcp: DORA between "no address yet", "broadcast" and the server', labPeers('07-dhcp'), async () => {
     const { page, shown } = await runAndOpen('07-dhcp');
     expect(shown.lanes).toEqual(expect.arrayContaining(['no address yet', 'broadcast', 'server']));
     expect(shown.lanes.at(-1)).toBe('server');
@@ -183,7 +185,7 @@ describeWithTools('HTML report of namespace labs', { chromium: 'chromium' }, () 
     await screenshot(page, '07-dhcp');
   }, 180_000);
 
-  it('06-dns: the truncated UDP answer, the TCP retry and the AXFR', async () => {
+  itWithPeers('06-dns: the truncated UDP answer, the TCP retry and the AXFR', labPeers('06-dns'), async () => {
     const { page, shown } = await runAndOpen('06-dns');
     const labels = shown.events.map((e) => e.label);
     const tc = labels.indexOf('DNS query and answer over UDP (answer truncated, TC=1)');

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages of every real peer the tests and labs drive (`sudo npm run peers`).
+# The one list: .ci/run calls this script, and test/helpers/peer-table.ts maps each program to its
+# package here (a test checks that they agree). Without them the tests that need a peer skip.
+#   ss/ip (iproute2), netstat (net-tools), ping, tcpdump, dig (bind9-dnsutils), dhclient
+#   (isc-dhcp-client), udhcpc, socat and dnsperf/perfdhcp for benchmarks, dnsmasq and Kea as reference
+#   servers, radvd for the SLAAC lab, chromium for the HTML report, script (bsdutils) for --step on a
+#   terminal, zsh and fish for the completion scripts.
+set -eu
+if [ "$(id -u)" -ne 0 ]; then
+  echo "peers: apt-get needs root; run: sudo npm run peers" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  iproute2 net-tools procps iputils-ping tcpdump bind9-dnsutils isc-dhcp-client udhcpc \
+  socat dnsperf dnsmasq-base kea-admin kea-dhcp4-server radvd chromium bsdutils zsh fish \
+  ca-certificates >/dev/null
