@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeWithTools } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 import { dig, startDns, tempDir, type DnsProcess } from './helpers.js';
 
 const ZONE = `$ORIGIN t.test.
@@ -23,7 +23,7 @@ x.new A 192.0.2.11
 gen TYPE65534 \\# 4 01020304
 `;
 
-describeWithTools('dns serve: names and types as BIND loads them, checked with dig', { dig: 'bind9-dnsutils' }, () => {
+describeWithPeers('dns serve: names and types as BIND loads them, checked with dig', ['dig'], () => {
   const dir = tempDir();
   let srv: DnsProcess;
   beforeAll(async () => {
