@@ -113,7 +113,7 @@ describeRoot('netns topologies', () => {
     expect(ping.code).not.toBe(0);
   });
 
-  it('a host without forwarding does not route even when the machine itself forwards (as dockerd sets it)', async () => {
+  itWithPeers('a host without forwarding does not route even when the machine itself forwards (as dockerd sets it)', ['ping'], async () => {
     const id = newId();
     const before = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
     // New namespaces copy the machine's IPv4 settings: turn the machine's forwarding on for the
