@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEcho as startEchoServer } from '../echo/server.js';
+import { startDnsServer as startDns, type DnsListener } from '../dns/server.js';
+import { startSecondary, type Secondary } from '../dns/secondary.js';
+import { loadZoneFile, parseZone } from '../dns/zone-parser.js';
+import type { Zone } from '../dns/zone.js';
+import { canonicalName } from '../dns/codec.js';
+import { parseAcl, LOOPBACK_ACL } from '../dns/acl.js';
+import { parseHostPort } from '../dns/notify.js';
+import { startDhcpServer as startDhcp, interfaceAddress as ifaceAddress, assertUdpPortFree } from '../dhcp/server.js';
+import { startDhcpRelay as startRelay } from '../dhcp/relay.js';
+import { LeasePolicy } from '../dhcp/policy.js';
+import { buildReservations, buildScopes, guardHostNetwork } from '../dhcp/config.js';
+import { LabError, invalidArgument } from '../errors.js';
+import type { Endpoint } from '../socket-pair.js';
+import { eventLogger } from './sink.js';
+import { spawnCli, waitReady } from './child.js';
+import { checkSignal, service } from './service.js';
+import type {
+  DhcpRelay,
+  DhcpRelayOptions,
+  DhcpServer,
+  DhcpServerOptions,
+  DnsServer,
+  DnsServerOptions,
+  EchoOptions,
+  EchoServer,
+  ZoneInfo,
+  ZoneSource,
+} from './types.js';
+
+/** RFC 862 echo over TCP and UDP; port 0 (the default here) picks a free port for both. */
+export async function startEcho(opts: EchoOptions = {}): Promise<EchoServer> {
+  checkSignal(opts.signal);
+  const { log, events } = eventLogger('socketlab-echo', opts.log);
+  const l = await startEchoServer({ host: opts.host, port: opts.port ?? 0, tcp: opts.tcp, udp: opts.udp, idleTimeoutMs: opts.idleTimeoutMs, maxConnections: opts.maxConnections, log });
+  return service(l.address, events, () => l.close(), opts.signal, {});
+}
+
+function loadZones(sources: ZoneSource[]): Zone[] {
+  const zones: Zone[] = [];
+  for (const [i, s] of sources.entries()) {
+    const z = 'file' in s ? loadZoneFile(s.file) : parseZone(s.text, { file: `zones[${i}]`, ...(s.origin !== undefined && { origin: s.origin }) });
+    const dup = zones.find((o) => o.origin === z.origin);
+    if (dup) throw new LabError('LAB_ERR_ZONE_FILE', `${z.source}: zone ${z.origin}. is already loaded from ${dup.source}`);
+    zones.push(z);
+  }
+  return zones;
+}
+
+function endpointOf(e: string | { host: string; port: number }, what: string): Endpoint {
+  return typeof e === 'string' ? parseHostPort(e, what, 53) : { address: e.host, port: e.port };
+}
+
+/**
+ * An authoritative DNS server on UDP and TCP (one port): a primary for `zones` (files or text), or
+ * a secondary that transfers its zone from `secondary.primary` before it resolves.
+ */
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  checkSignal(opts.signal);
+  if (opts.secondary && opts.zones?.length) throw invalidArgument('startDnsServer: a secondary transfers its zone from the primary; give zones or secondary, not both');
+  if (!opts.secondary && !opts.zones?.length) throw invalidArgument('startDnsServer: give zones (files or text) or secondary { primary, zone }');
+  const zones = opts.secondary ? [] : loadZones(opts.zones!);
+  const { log, events } = eventLogger('socketlab-dns', opts.log);
+  let secondary: Secondary | undefined;
+  const origin = opts.secondary ? canonicalName(opts.secondary.zone) : '';
+  const server: DnsListener = await startDns({
+    zones,
+    host: opts.host,
+    port: opts.port ?? 0,
+    log,
+    allowTransfer: parseAcl(opts.allowTransfer ?? LOOPBACK_ACL),
+    ...(opts.tcpIdleMs !== undefined && { tcpIdleMs: opts.tcpIdleMs }),
+    ...(opts.maxConnections !== undefined && { maxConnections: opts.maxConnections }),
+    cacheSize: opts.cache === false ? 0 : 10_000,
+    ...(opts.secondary && {
+      onNotify: (q, c) => secondary!.notify(q, c),
+      unavailable: () => (secondary?.zone() ? [] : [origin]),
+    }),
+  });
+  if (opts.secondary) {
+    secondary = startSecondary({
+      primary: endpointOf(opts.secondary.primary, 'secondary.primary'),
+      origin,
+      ...(opts.secondary.refreshS !== undefined && { refreshS: opts.secondary.refreshS }),
+      log,
+      onZone: (z) => server.setZones(z ? [z] : []),
+    });
+    await secondary.ready;
+  }
+  log.info({ event: 'dns.listen', host: server.address.host, port: server.address.port, zones: server.zones().map((z) => z.origin) }, 'dns server listening');
+  const info = (): ZoneInfo[] => server.zones().map((z) => ({ origin: `${z.origin}.`.replace(/^\.$/, '.'), serial: z.soa.data.serial, records: z.records.length }));
+  return service(
+    server.address,
+    events,
+    async () => {
+      secondary?.close();
+      await server.close();
+    },
+    opts.signal,
+    {
+      zones: info,
+      setZones(z: ZoneSource[]) {
+        if (secondary) throw invalidArgument('setZones: a secondary takes its zone from the primary (use refresh())');
+        server.setZones(loadZones(z));
+      },
+      async refresh() {
+        if (!secondary) throw invalidArgument('refresh: only a secondary has a primary to ask');
+        await secondary.check('api');
+      },
+    },
+  );
+}
+
+function scopeFlags(opts: DhcpServerOptions): { subnet: string[]; range: string[]; router: string[]; reserve: string[] } {
+  if (!opts.scopes?.length) throw invalidArgument('startDhcpServer: scopes must hold at least one { subnet, range }');
+  return {
+    subnet: opts.scopes.map((s) => s.subnet),
+    range: opts.scopes.map((s) => s.range),
+    router: opts.scopes.flatMap((s) => (s.router ? [s.router] : [])),
+    reserve: Object.entries(opts.reservations ?? {}).map(([mac, ip]) => `${mac}=${ip}`),
+  };
+}
+
+/**
+ * A DHCP server. With `host` (a topology host) it runs there, as `socketlab dhcp serve` in that
+ * namespace; without it, in this process, which must not be the host's own network namespace
+ * unless `allowHostNetwork` (the CLI's guard: on a real LAN it would lease other people's addresses).
+ */
+export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServer> {
+  checkSignal(opts.signal);
+  const f = scopeFlags(opts);
+  // validated here, in the caller's process, so a mistake is an exception and not a child's exit code
+  const scopes = buildScopes(f);
+  const reservations = buildReservations(f.reserve, scopes);
+  const leaseTime = opts.leaseTime ?? 3600;
+  if (!Number.isInteger(leaseTime) || leaseTime < 1 || leaseTime > 0xffffffff) throw invalidArgument(`startDhcpServer: leaseTime ${leaseTime} must be a whole number of seconds, 1 to 4294967295`);
+  if (opts.host) {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-api-dhcp-'));
+    const args = ['dhcp', 'serve', '-i', opts.interface, '--leases', join(dir, 'leases.csv'), '--lease-time', String(leaseTime)];
+    for (const k of ['subnet', 'range', 'router', 'reserve'] as const) for (const v of f[k]) args.push(`--${k}`, v);
+    if (opts.dns?.length) args.push('--dns', opts.dns.join(','));
+    if (opts.domain) args.push('--domain', opts.domain);
+    const c = spawnCli(opts.host, args, opts.log);
+    try {
+      await waitReady(c, `dhcp server on ${opts.host.name}`, opts.readyTimeoutMs ?? 20_000);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    const ifaddr = opts.host.interfaces.find((i) => i.ifname === opts.interface)?.address?.split('/')[0] ?? '0.0.0.0';
+    return service({ host: '0.0.0.0', port: 67, family: 'IPv4' }, c.events, async () => {
+      await c.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }, opts.signal, { interfaceAddress: ifaddr });
+  }
+  guardHostNetwork('a DHCP server', opts.allowHostNetwork);
+  const { log, events } = eventLogger('socketlab-dhcp', opts.log);
+  await assertUdpPortFree(67);
+  const ifaddr = ifaceAddress(opts.interface);
+  const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: opts.dns ?? [], domain: opts.domain, leaseTime, reservations, offerHoldMs: 10_000 });
+  const s = await startDhcp({ interface: opts.interface, interfaceAddress: ifaddr, policy, log });
+  return service(s.address, events, () => s.close(), opts.signal, { interfaceAddress: ifaddr });
+}
+
+/** A DHCP relay agent (RFC 1542, option 82), placed like startDhcpServer. */
+export async function startDhcpRelay(opts: DhcpRelayOptions): Promise<DhcpRelay> {
+  checkSignal(opts.signal);
+  if (opts.host) {
+    const c = spawnCli(opts.host, ['dhcp', 'relay', '-i', opts.interface, '--server', opts.server], opts.log);
+    await waitReady(c, `dhcp relay on ${opts.host.name}`, opts.readyTimeoutMs ?? 20_000);
+    const ifaddr = opts.host.interfaces.find((i) => i.ifname === opts.interface)?.address?.split('/')[0] ?? '0.0.0.0';
+    return service({ host: ifaddr, port: 67, family: 'IPv4' }, c.events, () => c.stop(), opts.signal, { interfaceAddress: ifaddr });
+  }
+  guardHostNetwork('a DHCP relay', opts.allowHostNetwork);
+  const { log, events } = eventLogger('socketlab-dhcp-relay', opts.log);
+  const r = await startRelay({ interface: opts.interface, server: opts.server, log });
+  return service(r.address, events, () => r.close(), opts.signal, { interfaceAddress: r.interfaceAddress });
+}
