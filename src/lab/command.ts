@@ -341,9 +341,10 @@ Examples:
     .description('write a Docker compose file and Dockerfile that run the same lab as containers')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .requiredOption('--docker <dir>', 'directory to write compose.yaml and Dockerfile into')
-    .action((name: string, flags: { docker: string }) => {
+    .option('--force', "overwrite files in DIR that are not this lab's own earlier export")
+    .action((name: string, flags: { docker: string; force?: boolean }) => {
       const spec = resolveLab(name);
-      const files = exportDocker(spec, flags.docker);
+      const files = exportDocker(spec, flags.docker, { force: flags.force });
       for (const f of files) print(`wrote ${f}`);
     });
 }
