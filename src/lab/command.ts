@@ -14,6 +14,7 @@ import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from '.
 import { stepThrough } from './step-mode.js';
 import { renderReport, writeReport } from './report.js';
 import { exportDocker, staticScope } from './docker.js';
+import { confirmLab } from './confirm.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
@@ -215,8 +216,10 @@ Examples:
     .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
     .option('--junit <file>', 'write the checks as JUnit XML')
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, flags: RunFlags) => {
+    .option('--yes', 'run a lab file from outside the installed labs without asking (it runs its commands, as root for namespace labs)')
+    .action(async (name: string, flags: RunFlags & { yes?: boolean }) => {
       const spec = resolveLab(name);
+      await confirmLab(spec, flags.yes, 'run');
       finish(await runLab(spec, flags), flags);
     });
 
@@ -226,8 +229,10 @@ Examples:
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
     .option('--no-steps', 'only start the hosts and services')
-    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+    .option('--yes', 'start a lab file from outside the installed labs without asking')
+    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean; yes?: boolean }) => {
       const spec = resolveLab(name);
+      await confirmLab(spec, flags.yes, 'up');
       const existing = readState(spec.name);
       if (existing && [existing.runnerPid, ...existing.processes.map((p) => p.pid)].some((pid) => pid !== process.pid && isAlive(pid))) {
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
