@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { argParser, commandLogger } from '../cli-context.js';
 import { invalidArgument } from '../errors.js';
+import { parseHost } from '../core/address.js';
 import { bold, dim, green, print, printJson, red, table } from '../format.js';
 import { listSockets } from '../netstat/sockets.js';
 import { setProcessTitle } from '../run.js';
@@ -29,7 +30,7 @@ export function parseTarget(text: string): Endpoint {
   const port = parsePort(t.slice(t.lastIndexOf(':') + 1), 'port');
   if (!e.address) throw invalidArgument(`"${text}" has no host: write HOST:PORT, e.g. 127.0.0.1:8920`);
   if (port === 0) throw invalidArgument(`port 0 in "${text}" cannot be connected to: it means "any port" only when listening`);
-  return { address: e.address, port };
+  return { address: parseHost(e.address, `host in "${text}"`), port };
 }
 
 function positiveInt(what: string, max: number) {

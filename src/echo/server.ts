@@ -7,6 +7,9 @@ import { netEvent } from '../events.js';
 import { labelPort } from '../ports/registry.js';
 import { normalizeAddress, type Endpoint } from '../socket-pair.js';
 import { bindError } from '../bind-errors.js';
+import { invalidArgument } from '../errors.js';
+import { parseHost } from '../core/address.js';
+import { MAX_TIMEOUT_MS } from '../core/timers.js';
 
 /**
  * Default echo port: 8920 is unassigned in IANA's registry and sits in the registered range
@@ -47,11 +50,13 @@ export interface EchoListener extends Listener {
  * transport is listening; rejects with a LabError that says why when it cannot bind.
  */
 export async function startEcho(opts: EchoOptions = {}): Promise<EchoListener> {
-  const host = opts.host ?? '127.0.0.1';
+  // an IP literal only: '' would bind every interface, a name would go to the resolver
+  const host = parseHost(opts.host ?? '127.0.0.1', 'host');
   const wantTcp = opts.tcp ?? true;
   const wantUdp = opts.udp ?? true;
   const log = opts.log ?? silentLogger();
   const idle = opts.idleTimeoutMs ?? 60_000;
+  if (!(idle >= 0 && idle <= MAX_TIMEOUT_MS)) throw invalidArgument(`idle timeout ${idle} ms is out of range: 0 (never) to ${MAX_TIMEOUT_MS} ms`);
   const sockets = new Set<net.Socket>();
 
   let tcp: net.Server | undefined;

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdirSync, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -8,13 +8,14 @@ import { checkLabFile, labFileIn, listLabFiles, loadLabFile, resolveLab, shown }
 import { describeCheck } from './checks.js';
 import { needsRoot, type LabSpec } from './schema.js';
 import { LabRun, teardownState, type RunOutput } from './runner.js';
-import { readState, runRoot } from './state.js';
-import { CLI_PATH, foreground, isAlive, killGroup, sleep } from './exec.js';
+import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
+import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { stepThrough } from './step-mode.js';
 import { renderReport, writeReport } from './report.js';
 import { exportDocker, staticScope } from './docker.js';
+import { confirmLab } from './confirm.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
@@ -48,12 +49,15 @@ function finish(report: LabReport, flags: RunFlags): void {
   process.exitCode = report.exitCode;
 }
 
+/** Set by a signal (or crash) handler: the teardown runs and exits; the run must not go on. */
+let signalled = false;
+
 /** Tears the lab down on Ctrl-C / SIGTERM / a crash, then exits; returns the remover. */
 function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () => void {
   let stopping = false;
   const stop = (code: number) => () => {
     if (stopping) process.exit(code);
-    stopping = true;
+    stopping = signalled = true;
     process.stderr.write(`\nstopping lab ${name} ...\n`);
     const run = getRun();
     const st = readState(name);
@@ -85,6 +89,11 @@ function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () =>
   };
 }
 
+/** Ctrl-C / SIGTERM began the teardown: no more output or results; its handler exits (130 / 143) when done. */
+function interrupted(): Promise<never> {
+  return new Promise<never>(() => {});
+}
+
 async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
   const out = human(Boolean(flags.json));
   const started = Date.now();
@@ -94,7 +103,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
   try {
     out.line(bold(`lab ${spec.name}: ${spec.title}`));
     out.line(dim(`topic: ${spec.topic}`));
-    run = await LabRun.up(spec, { vars: flags.var, out });
+    run = await LabRun.up(spec, { vars: flags.var, out, onRun: (r) => (run = r) });
     if (flags.step) {
       out.line(bold('events while the services started'));
       await stepThrough(run, out);
@@ -105,7 +114,9 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
       if (flags.step) await stepThrough(run!, out);
       out.line('');
     });
+    if (signalled) await interrupted();
     const checks = await run.check();
+    if (signalled) await interrupted();
     report.steps = steps.map(({ stdout: _o, stderr: _e, ...rest }) => rest);
     report.checks = checks;
     report.exitCode = exitCodeOf(checks, steps);
@@ -128,6 +139,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
       out.line(dim(`report written to ${flags.report}`));
     }
   } catch (err) {
+    if (signalled) await interrupted();
     if (!isLabError(err)) throw err;
     report.error = err.message;
     report.exitCode = err.exitCode === 1 ? 1 : 2;
@@ -234,8 +246,10 @@ Examples:
     .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
     .option('--junit <file>', 'write the checks as JUnit XML')
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, flags: RunFlags) => {
+    .option('--yes', 'run a lab file from outside the installed labs without asking (it runs its commands, as root for namespace labs)')
+    .action(async (name: string, flags: RunFlags & { yes?: boolean }) => {
       const spec = resolveLab(name);
+      await confirmLab(spec, flags.yes, 'run');
       finish(await runLab(spec, flags), flags);
     });
 
@@ -245,15 +259,20 @@ Examples:
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
     .option('--no-steps', 'only start the hosts and services')
-    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+    .option('--yes', 'start a lab file from outside the installed labs without asking')
+    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean; yes?: boolean }) => {
       const spec = resolveLab(name);
+      await confirmLab(spec, flags.yes, 'up');
       const existing = readState(spec.name);
-      if (existing && [existing.runnerPid, ...existing.processes.map((p) => p.pid)].some((pid) => pid !== process.pid && isAlive(pid))) {
+      if (existing && stateIsLive(existing)) {
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
       }
+      const starter = startLockHolder(spec.name);
+      if (starter) throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already starting (pid ${starter}); wait for it, or stop it with "socketlab lab down ${spec.name}"`);
       // A supervisor process holds the lab (and its namespaces, which die with their creator) until `lab down`.
       mkdirSync(runRoot(), { recursive: true });
-      const logFile = join(runRoot(), `${spec.name}.up.log`);
+      // this invocation's own log until the lab is up: a second "lab up" must not truncate the first's
+      const logFile = join(runRoot(), `${spec.name}.up-${process.pid}.log`);
       const fd = openSync(logFile, 'w');
       const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps'])];
       const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
@@ -268,11 +287,18 @@ Examples:
         if (/^lab \S+ is up/m.test(text)) break;
         if (exited !== undefined || Date.now() > until) {
           if (exited === undefined) killGroup(child.pid, 'SIGTERM');
+          // the supervisor's own error ("already starting" ...) is the answer
+          const why = /^socketlab: (.*)$/m.exec(text.split('\n').reverse().join('\n'))?.[1];
+          if (exited === 2 && why && /already (starting|up)/.test(why)) {
+            rmSync(logFile, { force: true });
+            throw new LabError('LAB_ERR_LAB_RUN', why);
+          }
           process.stdout.write(text);
           throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} did not come up${exited !== undefined ? ` (exit ${exited})` : ' within 180 s'}; see ${logFile}`);
         }
         await sleep(100);
       }
+      renameSync(logFile, join(runRoot(), `${spec.name}.up.log`));
       process.stdout.write(text);
       print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
     });
@@ -289,9 +315,11 @@ Examples:
       let run: LabRun | undefined;
       teardownOnSignal(spec.name, () => run);
       try {
-        run = await LabRun.up(spec, { vars: flags.var, out });
+        run = await LabRun.up(spec, { vars: flags.var, out, onRun: (r) => (run = r) });
         if (flags.steps) await run.runSteps((s, i) => out.line(formatStep(s, i)));
+        if (signalled) await interrupted();
       } catch (err) {
+        if (signalled) await interrupted();
         await run?.down();
         throw err;
       }
@@ -343,11 +371,12 @@ Examples:
         print(`lab ${spec.name} is not up (no state in its run directory); nothing to stop`);
         return;
       }
-      if (state.runnerPid !== process.pid && isAlive(state.runnerPid)) {
+      const runnerUp = (): boolean => state.runnerPid !== process.pid && isSameProcess(state.runnerPid, state.runnerStartTime);
+      if (runnerUp()) {
         // the runner (lab up's supervisor, or a lab run in another terminal) tears down itself
         killGroup(state.runnerPid, 'SIGTERM');
         const until = Date.now() + 30_000;
-        while (isAlive(state.runnerPid) && Date.now() < until) await sleep(100);
+        while (runnerUp() && Date.now() < until) await sleep(100);
       }
       // whatever is left (a crashed runner): processes from the state file, then the namespaces
       await teardownState(state);
@@ -360,9 +389,10 @@ Examples:
     .description('write a Docker compose file and Dockerfile that run the same lab as containers')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .requiredOption('--docker <dir>', 'directory to write compose.yaml and Dockerfile into')
-    .action((name: string, flags: { docker: string }) => {
+    .option('--force', "overwrite files in DIR that are not this lab's own earlier export")
+    .action((name: string, flags: { docker: string; force?: boolean }) => {
       const spec = resolveLab(name);
-      const files = exportDocker(spec, flags.docker);
+      const files = exportDocker(spec, flags.docker, { force: flags.force });
       for (const f of files) print(`wrote ${f}`);
     });
 }

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { LabError } from '../errors.js';
+import { LabError, asSystemError, invalidArgument } from '../errors.js';
 import { splitCommand } from './exec.js';
 import { fill, type TemplateScope } from './template.js';
 import type { LabSpec, SegmentSpec, ServiceSpec } from './schema.js';
@@ -132,9 +132,60 @@ function containerName(host: string, svc: ServiceSpec | undefined, first: boolea
  * per segment, with the lab's addresses); each service runs its socketlab command as the
  * container's command under the image's `socketlab` entrypoint.
  */
-export function exportDocker(spec: LabSpec, dir: string): string[] {
+export function exportDocker(spec: LabSpec, dir: string, opts: { force?: boolean } = {}): string[] {
+  try {
+    return writeExport(spec, dir, opts.force === true);
+  } catch (err) {
+    if (err instanceof LabError) throw err;
+    const e = asSystemError(err);
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOSPC' ? 'no space left on the device' : e.code === 'EROFS' ? 'read-only file system' : e.message;
+    throw invalidArgument(`lab export: cannot write ${(e as { path?: string }).path ?? dir}: ${why}; pick a directory you can write, e.g. --docker ./${spec.name}-docker`);
+  }
+}
+
+/** What an export writes, relative to its directory. */
+function exportedFiles(spec: LabSpec): string[] {
+  return ['compose.yaml', 'Dockerfile', 'steps.sh', 'README.md', ...['lab.yaml', 'lab.json', 'README.md', ...spec.files].map((f) => join('lab', f))];
+}
+
+/** An export's compose.yaml names its lab on line 2; only that lab's export may be overwritten. */
+function exportedLab(out: string): string | undefined {
+  try {
+    return /^# Exported by "socketlab lab export (\S+) --docker"/m.exec(readFileSync(join(out, 'compose.yaml'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * mkdir -p that fails instead of looping: Node's recursive mkdir spins forever where a parent
+ * exists but refuses children (/proc), so each missing level is made on its own.
+ */
+function makeDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw invalidArgument(`lab export: ${dir} exists and is not a directory`);
+    return;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDir(parent);
+  mkdirSync(dir);
+}
+
+function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
+  if (dir.trim() === '') throw invalidArgument('lab export: --docker needs a directory (an empty path would write into the current one)');
   const out = resolve(dir);
-  mkdirSync(join(out, 'lab'), { recursive: true });
+  if (out.startsWith('/proc/') || out.startsWith('/sys/') || out === '/proc' || out === '/sys') throw invalidArgument(`lab export: ${out} is a kernel file system, not a place for files`);
+  const previous = exportedLab(out);
+  if (!force && previous !== spec.name) {
+    const clash = exportedFiles(spec).filter((f) => existsSync(join(out, f)));
+    if (clash.length) {
+      throw invalidArgument(
+        `lab export: ${out} already has ${clash.join(', ')}${previous ? ` from an export of ${previous}` : ', not from an export of this lab'}; ` +
+          `pick an empty directory, or pass --force to overwrite them`,
+      );
+    }
+  }
+  makeDir(join(out, 'lab'));
   const scope = staticScope(spec);
   const netnsLab = spec.hosts.some((h) => h.kind === 'netns');
   const services: Record<string, Record<string, unknown>> = {};

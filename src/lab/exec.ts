@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
 
@@ -117,18 +118,40 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A process's start time (field 22 of /proc/PID/stat, clock ticks since boot), or undefined when
+ * it is gone. With the pid it names one process for good: a pid alone is reused after a crash or
+ * a reboot, and signalling it would hit whatever runs under that number now.
+ */
+export function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: count from its last ')'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Still the process we started: alive, and (when its start time was recorded) started at that time. */
+export function isSameProcess(pid: number, startTime: string | undefined): boolean {
+  if (!pid || !isAlive(pid)) return false;
+  return startTime === undefined || procStartTime(pid) === startTime;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM to the group, SIGKILL after graceMs if still alive. */
-export async function stopProcess(pid: number, graceMs = 5_000): Promise<void> {
-  if (!isAlive(pid)) return;
+/** SIGTERM to the group, SIGKILL after graceMs if still alive; only while it is the process started at startTime. */
+export async function stopProcess(pid: number, graceMs = 5_000, startTime?: string): Promise<void> {
+  const ours = (): boolean => isSameProcess(pid, startTime);
+  if (!ours()) return;
   killGroup(pid, 'SIGTERM');
   const until = Date.now() + graceMs;
   while (Date.now() < until) {
-    if (!isAlive(pid)) return;
+    if (!ours()) return;
     await sleep(50);
   }
-  killGroup(pid, 'SIGKILL');
+  if (ours()) killGroup(pid, 'SIGKILL');
   const hard = Date.now() + 2_000;
-  while (isAlive(pid) && Date.now() < hard) await sleep(20);
+  while (ours() && Date.now() < hard) await sleep(20);
 }

@@ -8,9 +8,10 @@ import { listSockets } from '../netstat/sockets.js';
 import { createTopology, cleanNetns, type Topology } from '../netns/index.js';
 import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
 import { fill, type TemplateScope } from './template.js';
-import { CLI_PATH, execArgv, foreground, inHost, killGroup, isAlive, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
-import { freshRunDir, readState, removeState, writeState, type RunProcess, type RunState } from './state.js';
+import { CLI_PATH, execArgv, foreground, inHost, killGroup, isAlive, procStartTime, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { acquireStartLock, freshRunDir, readState, removeState, stateIsLive, writeState, type RunProcess, type RunState } from './state.js';
 import { stepHeader } from './output.js';
+import { sleepLong } from '../core/timers.js';
 import { eventTime } from './event-view.js';
 import { readLogFile, runCheck, type CheckContext, type CheckResult, type LogRecord } from './checks.js';
 
@@ -39,6 +40,8 @@ export interface UpOptions {
   vars?: Record<string, string>;
   out?: RunOutput;
   readyTimeoutMs?: number;
+  /** called as soon as the run exists (before anything is built), so Ctrl-C during up can tear it down */
+  onRun?: (run: LabRun) => void;
 }
 
 const quiet: RunOutput = { line: () => {} };
@@ -47,6 +50,8 @@ const quiet: RunOutput = { line: () => {} };
 export class LabRun {
   private topology?: Topology;
   private tearingDown?: Promise<void>;
+  /** aborted when teardown begins (Ctrl-C): no step, process or check starts after that */
+  private readonly stopSignal = new AbortController();
   readonly steps: StepResult[] = [];
 
   private constructor(
@@ -58,9 +63,19 @@ export class LabRun {
 
   /** Builds the hosts, starts the services, waits for each ready line. Throws LAB_ERR_LAB_RUN (exit 2) after cleaning up. */
   static async up(spec: LabSpec, opts: UpOptions = {}): Promise<LabRun> {
+    // from the look at the old state until the services run: one starter at a time
+    const release = acquireStartLock(spec.name);
+    try {
+      return await LabRun.upLocked(spec, opts);
+    } finally {
+      release();
+    }
+  }
+
+  private static async upLocked(spec: LabSpec, opts: UpOptions): Promise<LabRun> {
     const out = opts.out ?? quiet;
     const existing = readState(spec.name);
-    if (existing && existing.processes.some((p) => isAlive(p.pid))) {
+    if (existing && stateIsLive(existing)) {
       throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
     }
     if (existing) await teardownState(existing);
@@ -69,10 +84,11 @@ export class LabRun {
     }
     const runDir = freshRunDir(spec.name);
     const vars = { ...spec.vars, ...opts.vars };
-    const state: RunState = { lab: spec.name, file: spec.file, runDir, startedAt: new Date().toISOString(), runnerPid: process.pid, netns: {}, vars, processes: [] };
+    const state: RunState = { lab: spec.name, file: spec.file, runDir, startedAt: new Date().toISOString(), runnerPid: process.pid, runnerStartTime: procStartTime(process.pid), netns: {}, vars, processes: [] };
     writeState(state);
     const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
     const run = new LabRun(spec, state, scope, out);
+    opts.onRun?.(run);
     try {
       installShim(runDir);
       for (const f of spec.files) {
@@ -118,6 +134,11 @@ export class LabRun {
       segments: this.spec.segments,
       routes: this.spec.routes,
     });
+    if (this.stopping) {
+      // Ctrl-C while the namespaces were being made: the teardown may have run before they existed
+      await this.topology.close().catch(() => {});
+      throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: namespaces removed`);
+    }
     for (const [name, h] of Object.entries(this.topology.hosts)) {
       this.state.netns[name] = h.netns;
       this.scope[`${name}.netns`] = h.netns;
@@ -142,6 +163,8 @@ export class LabRun {
 
   /** Spawns a long-running process with its output in the run dir; recorded in state at once. */
   private spawnRecorded(name: string, kind: 'service' | 'step', host: string, argv: string[], logFile?: string): RunProcess {
+    // teardown has read the process list already: anything started now would outlive the lab
+    if (this.stopping) throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: ${kind} ${name} not started`);
     const stdout = join(this.state.runDir, `${kind}-${name}.out`);
     const stderr = join(this.state.runDir, `${kind}-${name}.err`);
     const o = openSync(stdout, 'a');
@@ -156,7 +179,7 @@ export class LabRun {
     child.on('error', () => {});
     child.unref();
     if (!child.pid) throw new LabError('LAB_ERR_LAB_RUN', `${kind} ${name}: could not start ${argv[0]}`);
-    const p: RunProcess = { name, kind, host, pid: child.pid, stdout, stderr, ...(logFile && { logFile }) };
+    const p: RunProcess = { name, kind, host, pid: child.pid, startTime: procStartTime(child.pid), stdout, stderr, ...(logFile && { logFile }) };
     this.state.processes.push(p);
     writeState(this.state);
     return p;
@@ -168,6 +191,7 @@ export class LabRun {
       // programs such as radvd say they are up on stderr
       const text = alsoStderr ? `${safeRead(p.stdout)}\n${safeRead(p.stderr)}` : safeRead(p.stdout);
       if (re.test(text)) return text;
+      if (this.stopping) throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: stopped waiting for ${what}`);
       if (!isAlive(p.pid)) {
         await sleep(50);
         const again = safeRead(p.stdout);
@@ -200,14 +224,22 @@ export class LabRun {
     addServiceScope(this.scope, p);
   }
 
-  /** Runs the lab's steps in order; background steps keep running until teardown. */
+  /** True once teardown has begun: the run is over, whatever is still awaiting. */
+  get stopping(): boolean {
+    return this.stopSignal.signal.aborted;
+  }
+
+  /** Runs the lab's steps in order; background steps keep running until teardown. Stops early once teardown begins. */
   async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void): Promise<StepResult[]> {
     for (const [i, step] of this.spec.steps.entries()) {
+      if (this.stopping) break;
       this.out.line(stepHeader(step.name, step.host, fill(step.run, this.scope, `steps[${i}].run`), i, step.background === true));
       const r = await this.runStep(step, i);
+      // a foreground step killed by the teardown is not a result
+      if (this.stopping) break;
       this.steps.push(r);
       await onStep?.(r, i);
-      if (step.wait) await sleep(step.wait * 1000);
+      if (step.wait) await sleepLong(step.wait * 1000, this.stopSignal.signal).catch(() => {});
     }
     return this.steps;
   }
@@ -279,12 +311,16 @@ export class LabRun {
     const ctx = this.context();
     const host = this.spec.hosts[0]!.name;
     const results: CheckResult[] = [];
-    for (const c of this.spec.checks) results.push(await runCheck(c, ctx, host));
+    for (const c of this.spec.checks) {
+      if (this.stopping) break;
+      results.push(await runCheck(c, ctx, host));
+    }
     return results;
   }
 
   /** Stops background steps, then services, then removes the namespaces. Safe to call twice. */
   down(): Promise<void> {
+    this.stopSignal.abort();
     return (this.tearingDown ??= (async () => {
       await teardownState(this.state, this.topology);
     })());
@@ -323,8 +359,8 @@ export async function teardownState(state: RunState, topology?: Topology): Promi
   const steps = procs.filter((p) => p.kind === 'step');
   const services = procs.filter((p) => p.kind === 'service');
   for (const pid of foreground) killGroup(pid, 'SIGKILL');
-  await Promise.all(steps.map((p) => stopProcess(p.pid, 2_000)));
-  await Promise.all(services.map((p) => stopProcess(p.pid, 5_000)));
+  await Promise.all(steps.map((p) => stopProcess(p.pid, 2_000, p.startTime)));
+  await Promise.all(services.map((p) => stopProcess(p.pid, 5_000, p.startTime)));
   if (topology) {
     await topology.close().catch(() => {});
   }

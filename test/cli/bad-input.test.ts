@@ -13,7 +13,15 @@ const cases: [string[], number, RegExp][] = [
   [['echo', '--port', '70000'], 2, /--port 70000 is out of range/],
   [['echo', '--port', 'abc'], 2, /--port "abc" is not a number/],
   [['echo', '--idle-timeout', '-5'], 2, /--idle-timeout/],
-  [['echo', '--host', '999.1.1.1', '--port', '0'], 1, /"999.1.1.1" is not an address of this machine/],
+  // hosts are IP literals or localhost: never a wildcard by accident, never the system resolver
+  [['echo', '--host', '999.1.1.1', '--port', '0'], 2, /--host "999.1.1.1" is not an IP address/],
+  [['echo', '--host', '', '--port', '0'], 2, /--host is empty/],
+  [['echo', '--host', 'example.invalid', '--port', '0'], 2, /not an IP address.*not looked up/],
+  [['echo', '--host', '10.255.255.1', '--port', '0'], 1, /"10.255.255.1" is not an address of this machine/],
+  // 2^31 ms and more overflow setTimeout (Node fires at once with a TimeoutOverflowWarning)
+  [['echo', '--idle-timeout', '2147484', '--port', '0'], 2, /--idle-timeout "2147484" is too large: at most 2147483/],
+  [['connect', 'example.invalid:8920'], 2, /"example.invalid" is not an IP address/],
+  [['connect', '999.1.1.1:8920'], 2, /"999.1.1.1" is not an IP address/],
   [['connect', '127.0.0.1'], 2, /has no port/],
   [['connect', '127.0.0.1:0'], 2, /port 0/],
   [['connect', '127.0.0.1:99999'], 2, /out of range/],
@@ -25,7 +33,7 @@ const cases: [string[], number, RegExp][] = [
 
 describe('CLI bad input', () => {
   it.each(cases)('socketlab %j exits %i with a message', async (args, code, message) => {
-    const r = await runCli(args);
+    const r = await runCli(args, { timeoutMs: 10_000 });
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace

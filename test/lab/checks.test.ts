@@ -28,7 +28,7 @@ function labFile(body: string): string {
 }
 
 async function runLab(file: string, extra: string[] = []): Promise<{ code: number | null; report: ReportJson; stderr: string }> {
-  const r = await runCli(['lab', 'run', file, '--json', ...extra], { env, timeoutMs: 60_000 });
+  const r = await runCli(['lab', 'run', file, '--yes', '--json', ...extra], { env, timeoutMs: 60_000 });
   let report: ReportJson;
   try {
     report = JSON.parse(r.stdout) as ReportJson;
@@ -91,7 +91,7 @@ describe('check kinds catch a wrong expectation', () => {
   - { kind: listening, proto: tcp, port: "\${echo.port}", hint: never-shown }
   - { kind: established-pairs, port: "\${echo.port}", min: 1, hint: "open a connection first" }
 `);
-    const r = await runCli(['lab', 'run', f], { env, timeoutMs: 60_000 });
+    const r = await runCli(['lab', 'run', f, '--yes'], { env, timeoutMs: 60_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/PASS  tcp\/\d+ is LISTEN/);
     expect(r.stdout).toMatch(/FAIL  at least 1 ESTABLISHED pairs share server port \d+\n.*\n\s+hint: open a connection first/);
@@ -154,7 +154,7 @@ describe('lab run exit code 2: the lab could not run', () => {
 describe('up, check, down across separate invocations', () => {
   it('keeps the lab running between commands and tears it down from its state', async () => {
     const f = labFile(`${ECHO}checks:\n  - { kind: listening, proto: tcp, port: "\${echo.port}", process: socketlab-echo, hint: h }\n`);
-    const up = await runCli(['lab', 'up', f], { env, timeoutMs: 30_000 });
+    const up = await runCli(['lab', 'up', f, '--yes'], { env, timeoutMs: 30_000 });
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     const state = JSON.parse(readFileSync(join(runDir, '99-check-test', 'state.json'), 'utf8')) as { processes: { pid: number; listening: { port: number } }[] };
@@ -164,7 +164,7 @@ describe('up, check, down across separate invocations', () => {
       const check = await runCli(['lab', 'check', f, '--json'], { env });
       expect(check.code).toBe(0);
       expect((JSON.parse(check.stdout) as ReportJson).checks[0]!.passed).toBe(true);
-      const again = await runCli(['lab', 'up', f], { env });
+      const again = await runCli(['lab', 'up', f, '--yes'], { env });
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/already up/);
     } finally {
@@ -186,7 +186,7 @@ describe('up, check, down across separate invocations', () => {
 checks:
   - { kind: listening, proto: tcp, port: "\${echo.port}", hint: h }
 `);
-    const child = spawn(process.execPath, [CLI, 'lab', 'run', f], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'lab', 'run', f, '--yes'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((res) => child.on('close', (c) => res(c)));

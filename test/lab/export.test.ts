@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { runCli } from '../helpers/cli.js';
+import { AS_NOBODY, runCli } from '../helpers/cli.js';
+import { isRoot } from '../helpers/root.js';
 import { listLabFiles, loadLabFile } from '../../src/lab/loader.js';
 import { servicePorts, staticScope } from '../../src/lab/docker.js';
 import { splitCommand } from '../../src/lab/exec.js';
@@ -110,6 +111,51 @@ describe('lab export --docker', () => {
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(`socketlab lab run ${spec.name}`);
     });
   }
+
+  it("--docker '' is refused (it wrote into the current directory, over the project's README.md)", async () => {
+    const cwd = join(work, 'cwd');
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, 'README.md'), 'the project readme\n');
+    const r = await runCli(['lab', 'export', '02-socket-pairs', '--docker', ''], { wrap: ['sh', '-c', 'cd "$0" && exec "$@"', cwd] });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--docker needs a directory/);
+    expect(readFileSync(join(cwd, 'README.md'), 'utf8')).toBe('the project readme\n');
+    expect(existsSync(join(cwd, 'compose.yaml'))).toBe(false);
+  });
+
+  it("overwrites only the same lab's earlier export, else asks for --force", async () => {
+    const dir = join(work, 'clash');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'README.md'), 'mine\n');
+    const r = await runCli(['lab', 'export', '02-socket-pairs', '--docker', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already has README\.md, not from an export of this lab; .*--force/);
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('mine\n');
+    expect((await runCli(['lab', 'export', '02-socket-pairs', '--docker', dir, '--force'])).code).toBe(0);
+    // the same lab again: its own files, no --force needed; another lab: refused
+    expect((await runCli(['lab', 'export', '02-socket-pairs', '--docker', dir])).code).toBe(0);
+    const other = await runCli(['lab', 'export', '04-udp-vs-tcp', '--docker', dir]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/from an export of 02-socket-pairs/);
+  });
+
+  it('a directory under /proc fails with a message instead of hanging', async () => {
+    const r = await runCli(['lab', 'export', '02-socket-pairs', '--docker', '/proc/socketlab-x'], { timeoutMs: 10_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/proc\/socketlab-x/);
+  });
+
+  it('a directory it may not write is a clear message, exit 2 (not "unexpected error")', async () => {
+    // a root-owned 0755 directory, written as nobody (as root) or as this user (it is not ours)
+    const locked = join(work, 'locked');
+    mkdirSync(locked, { mode: 0o755 });
+    if (!isRoot) chmodSync(locked, 0o555);
+    const r = await runCli(['lab', 'export', '02-socket-pairs', '--docker', join(locked, 'out')], isRoot ? { wrap: AS_NOBODY } : {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot write .*locked(\/out)?: permission denied/);
+    expect(r.stderr).not.toMatch(/unexpected error/);
+  });
 
   it('a missing --docker is a usage error', async () => {
     const r = await runCli(['lab', 'export', '02-socket-pairs']);

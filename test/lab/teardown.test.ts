@@ -52,7 +52,7 @@ const alive = (pid: number): boolean => {
 interface State { topologyId: string; processes: { pid: number }[] }
 
 async function startAndWait(): Promise<{ child: ReturnType<typeof spawn>; exited: Promise<number | null>; state: State }> {
-  const child = spawn(process.execPath, [CLI, 'lab', 'run', lab], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'lab', 'run', lab, '--yes'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
@@ -91,8 +91,26 @@ describeRoot('namespace lab teardown', () => describeWithPeers('with its peers',
     for (const p of state.processes) expect(alive(p.pid)).toBe(false);
   });
 
+  it('two lab up at once: the second exits 2 and the first keeps its half-built namespaces', async () => {
+    // building the namespaces takes a while with no process started yet: the second up used to
+    // take that state for a dead lab and tear it down under the first
+    const [a, b] = await Promise.all([
+      runCli(['lab', 'up', lab, '--no-steps', '--yes'], { env, timeoutMs: 60_000 }),
+      runCli(['lab', 'up', lab, '--no-steps', '--yes'], { env, timeoutMs: 60_000 }),
+    ]);
+    try {
+      expect([a.code, b.code].sort()).toEqual([0, 2]);
+      expect((a.code === 2 ? a : b).stderr).toMatch(/lab 98-teardown is already (starting|up)/);
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+      expect(namespacesOf(state.topologyId).length).toBe(3);
+      for (const p of state.processes) expect(alive(p.pid)).toBe(true);
+    } finally {
+      expect((await runCli(['lab', 'down', lab], { env })).code).toBe(0);
+    }
+  });
+
   it('lab up leaves the namespaces running for lab check; lab down removes them', async () => {
-    const up = await runCli(['lab', 'up', lab, '--no-steps'], { env, timeoutMs: 60_000 });
+    const up = await runCli(['lab', 'up', lab, '--no-steps', '--yes'], { env, timeoutMs: 60_000 });
     expect(up.code).toBe(0);
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
     try {

@@ -137,7 +137,7 @@ checks:
   - { kind: log-event, service: echo, event: tcp.accept, count: 1, hint: "fine" }
   - { kind: log-event, service: echo, event: tcp.accept, count: 2, hint: "two <clients> were expected & one came" }
 `);
-    const { page, shown, junit } = await runAndOpen(f, [], 1);
+    const { page, shown, junit } = await runAndOpen(f, ['--yes'], 1);
     expect(shown.title).toBe('97-failing: a lab with a wrong expectation & <markup>');
     expect(shown.verdict).toBe('1 of 2 checks failed');
     expect(shown.verdictClass).toContain('fail');
@@ -149,7 +149,7 @@ checks:
     // a lab that could not run still leaves a page saying why
     const broken = join(work, 'broken.yaml');
     writeFileSync(broken, `name: 96-broken\ntitle: broken\ntopic: reports\nhosts: [{ name: local, kind: localhost }]\nservices: [{ name: echo, run: "echo --port 1.5" }]\nchecks: [{ kind: listening, proto: tcp, port: 1, hint: h }]\n`);
-    const b = await runAndOpen(broken, [], 2);
+    const b = await runAndOpen(broken, ['--yes'], 2);
     expect(b.shown.verdict).toMatch(/^could not run: service echo exited before it was ready/);
     expect(b.shown.verdictClass).toContain('fail');
     await b.page.close();
