@@ -11,6 +11,7 @@ import { registerDhcp } from './dhcp/command.js';
 import { registerNetns } from './netns/command.js';
 import { registerCapture } from './capture/command.js';
 import { registerLab } from './lab/command.js';
+import { registerDocker } from './hosts/docker/command.js';
 
 /** Builds the program; tests call this with exitOverride() instead of spawning a process. */
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDhcp(program);
   registerNetns(program);
   registerLab(program);
+  registerDocker(program);
   program.addHelpText(
     'after',
     `
