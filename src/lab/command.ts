@@ -341,9 +341,10 @@ Examples:
     .description('write a Docker compose file and Dockerfile that run the same lab as containers')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .requiredOption('--docker <dir>', 'directory to write compose.yaml and Dockerfile into')
-    .action((name: string, flags: { docker: string }) => {
+    .option('--image <name>', 'use this image (e.g. socketlab:lab from socketlab image build): no build section, no Dockerfile')
+    .action((name: string, flags: { docker: string; image?: string }) => {
       const spec = resolveLab(name);
-      const files = exportDocker(spec, flags.docker);
+      const files = exportDocker(spec, flags.docker, flags.image === undefined ? {} : { image: flags.image });
       for (const f of files) print(`wrote ${f}`);
     });
 }

@@ -72,7 +72,8 @@ class DockerTopology implements HostTopology {
       Entrypoint: ['sh', '-c', `mkdir -p ${PID_DIR} && exec sleep infinity`],
       Cmd: [],
       Labels: { ...labels, 'socketlab.host': h.name },
-      Env: ['SOCKETLAB_LOG_SYNC=1'],
+      // SOCKETLAB_LAB_HOST: this is a lab host on internal networks (for the DHCP host-network guard)
+      Env: ['SOCKETLAB_LOG_SYNC=1', `SOCKETLAB_LAB_HOST=${h.name}`],
       StopTimeout: 1,
       HostConfig: {
         Init: true, // reaps what exec'd processes leave behind
