@@ -21,6 +21,12 @@ export const ErrorCodes = {
   LAB_ERR_DNS: 1,
   LAB_ERR_LEASE_FILE: 1,
   LAB_ERR_INTERNAL: 1,
+  /** no Docker engine, or no permission on its socket */
+  LAB_ERR_DOCKER_UNAVAILABLE: 2,
+  /** an image is missing or unusable (base without Node 20.19+) */
+  LAB_ERR_DOCKER_IMAGE: 2,
+  /** the engine refused or failed a request */
+  LAB_ERR_DOCKER: 1,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -13,6 +13,7 @@ import { registerNetns } from './netns/command.js';
 import { registerCapture } from './capture/command.js';
 import { registerLab } from './lab/command.js';
 import { registerCompletion } from './completion/command.js';
+import { registerDocker } from './hosts/docker/command.js';
 
 /** The package's own version (dist/program.js and src/program.ts both sit one level below package.json). */
 export function packageVersion(): string {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerNetns(program);
   registerLab(program);
   registerCompletion(program);
+  registerDocker(program);
   program.addHelpText(
     'after',
     `

@@ -390,9 +390,10 @@ Examples:
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .requiredOption('--docker <dir>', 'directory to write compose.yaml and Dockerfile into')
     .option('--force', "overwrite files in DIR that are not this lab's own earlier export")
-    .action((name: string, flags: { docker: string; force?: boolean }) => {
+    .option('--image <name>', 'use this image (e.g. socketlab:lab from socketlab image build): no build section, no Dockerfile')
+    .action((name: string, flags: { docker: string; force?: boolean; image?: string }) => {
       const spec = resolveLab(name);
-      const files = exportDocker(spec, flags.docker, { force: flags.force });
+      const files = exportDocker(spec, flags.docker, { force: flags.force, ...(flags.image === undefined ? {} : { image: flags.image }) });
       for (const f of files) print(`wrote ${f}`);
     });
 }

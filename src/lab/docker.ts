@@ -6,13 +6,15 @@ import { LabError, asSystemError, invalidArgument } from '../errors.js';
 import { splitCommand } from './exec.js';
 import { fill, type TemplateScope } from './template.js';
 import type { LabSpec, SegmentSpec, ServiceSpec } from './schema.js';
+import { LAB_TOOLS } from '../hosts/docker/image.js';
+import { segmentIpam, subnetOf } from '../hosts/docker/plan.js';
 
 /** Where the lab folder is mounted in every container; `${run_dir}` and `${lab_dir}` point here. */
 export const LAB_MOUNT = '/lab';
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, radvd, ping). */
-export const IMAGE_PACKAGES = ['iproute2', 'net-tools', 'tcpdump', 'bind9-dnsutils', 'radvd', 'iputils-ping', 'procps'];
+/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, dhclient, udhcpc, radvd, ping). */
+export const IMAGE_PACKAGES = Object.keys(LAB_TOOLS);
 
 /** A port a service listens on, as `7007/tcp`. */
 export interface ExportedPort {
@@ -78,47 +80,17 @@ export function staticScope(spec: LabSpec): TemplateScope {
   return scope;
 }
 
-function networkOf(cidr: string): { subnet: string; family: 4 | 6 } {
-  const [addr, lenText] = cidr.split('/');
-  const len = Number(lenText);
-  if (addr!.includes(':')) {
-    // the labs use /64 and shorter: keep the first `len` bits of the 128-bit address
-    const groups = expandV6(addr!);
-    const bits = groups.map((g) => g.toString(2).padStart(16, '0')).join('').slice(0, len).padEnd(128, '0');
-    const out = Array.from({ length: 8 }, (_, i) => parseInt(bits.slice(i * 16, i * 16 + 16), 2).toString(16));
-    return { subnet: `${compressV6(out)}/${len}`, family: 6 };
-  }
-  const n = addr!.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  const net = (n & mask) >>> 0;
-  return { subnet: `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${len}`, family: 4 };
-}
-
-function expandV6(a: string): number[] {
-  const [head, tail] = a.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail ? tail.split(':') : [];
-  const fillN = a.includes('::') ? 8 - h.length - t.length : 0;
-  return [...h, ...Array<string>(fillN).fill('0'), ...t].map((x) => parseInt(x || '0', 16));
-}
-
-function compressV6(groups: string[]): string {
-  const s = groups.join(':');
-  const m = /(^|:)0(:0)+(:|$)/.exec(s);
-  return m ? `${s.slice(0, m.index)}::${s.slice(m.index + m[0].length)}`.replace(/^:::/, '::').replace(/:::$/, '::') : s;
-}
-
-/** The last usable IPv4 address of a subnet (Docker's gateway), unless the lab uses it. */
-function spareGateway(subnet: string, used: string[]): string | undefined {
-  const [addr, lenText] = subnet.split('/');
-  const len = Number(lenText);
-  if (addr!.includes(':') || len > 30) return undefined;
-  const net = addr!.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
-  for (let host = 2 ** (32 - len) - 2; host > 1; host--) {
-    const ip = [24, 16, 8, 0].map((s) => ((net + host) >>> s) & 255).join('.');
-    if (!used.includes(ip)) return ip;
-  }
-  return undefined;
+/**
+ * Shell lines that give a container's interfaces the lab's names. Compose files must run on Engine
+ * 20.10 (no `interface_name`, which needs 28.1+), where Docker names them in its own order: each is
+ * found by the lab subnet it has an address in and renamed, via a temporary name so two can swap.
+ */
+function renameLines(wanted: { ifname: string; subnet: string }[]): string[] {
+  if (wanted.length < 2) return [];
+  return [
+    ...wanted.map((w, k) => `d=$(ip -o addr show to ${w.subnet} | awk '{print $2; exit}') && ip link set dev "$d" down && ip link set dev "$d" name sltmp${k}`),
+    ...wanted.map((w, k) => `ip link set dev sltmp${k} name ${w.ifname} && ip link set dev ${w.ifname} up`),
+  ];
 }
 
 /** Compose service names: the host's own container, and one per extra service sharing its network. */
@@ -132,9 +104,9 @@ function containerName(host: string, svc: ServiceSpec | undefined, first: boolea
  * per segment, with the lab's addresses); each service runs its socketlab command as the
  * container's command under the image's `socketlab` entrypoint.
  */
-export function exportDocker(spec: LabSpec, dir: string, opts: { force?: boolean } = {}): string[] {
+export function exportDocker(spec: LabSpec, dir: string, opts: { force?: boolean; image?: string } = {}): string[] {
   try {
-    return writeExport(spec, dir, opts.force === true);
+    return writeExport(spec, dir, opts);
   } catch (err) {
     if (err instanceof LabError) throw err;
     const e = asSystemError(err);
@@ -171,7 +143,8 @@ function makeDir(dir: string): void {
   mkdirSync(dir);
 }
 
-function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
+function writeExport(spec: LabSpec, dir: string, opts: { force?: boolean; image?: string }): string[] {
+  const force = opts.force === true;
   if (dir.trim() === '') throw invalidArgument('lab export: --docker needs a directory (an empty path would write into the current one)');
   const out = resolve(dir);
   if (out.startsWith('/proc/') || out.startsWith('/sys/') || out === '/proc' || out === '/sys') throw invalidArgument(`lab export: ${out} is a kernel file system, not a place for files`);
@@ -193,6 +166,7 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
 
   // networks: one user-defined bridge per segment; a localhost lab gets one bridge of its own
   const segments: SegmentSpec[] = netnsLab ? spec.segments : [{ name: 'lab', members: spec.hosts.map((h) => ({ host: h.name })) }];
+  const segmentSubnet: Record<string, string> = {};
   for (const seg of segments) {
     const addressed = seg.members.filter((m) => m.address).map((m) => m.address!);
     const v4 = addressed.filter((a) => !a.includes(':'));
@@ -200,20 +174,19 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
     const config: Record<string, unknown>[] = [];
     for (const group of [v4, v6]) {
       if (!group.length) continue;
-      const { subnet } = networkOf(group[0]!);
-      const used = group.map((a) => a.split('/')[0]!);
-      const gw = spareGateway(subnet, used);
-      const entry: Record<string, unknown> = { subnet, ...(gw && { gateway: gw }) };
-      // hosts without an address (DHCP / SLAAC clients) get Docker's address from a small corner
-      // of the subnet; their command flushes it before asking for a lease
-      if (gw && seg.members.some((m) => !m.address)) entry.ip_range = `${gw.split('.').slice(0, 3).join('.')}.${Number(gw.split('.')[3]) & ~7}/29`;
-      config.push(entry);
+      // Docker's gateway on the last free address, off the lab's; hosts without an address (DHCP /
+      // SLAAC clients) get Docker's from a small block at the top, flushed before they ask for a lease
+      const ipam = segmentIpam(group, seg.members.some((m) => !m.address) || (v4.length > 0 && v6.length > 0));
+      config.push({ subnet: ipam.subnet, gateway: ipam.gateway, ...(ipam.ipRange && { ip_range: ipam.ipRange }) });
+      segmentSubnet[seg.name] ??= subnetOf(group[0]!).text;
     }
     networks[seg.name] = {
       driver: 'bridge',
+      // no route or NAT out: a lab's DHCP server or scan never reaches a real LAN
+      internal: true,
       ...(v6.length && { enable_ipv6: true }),
       ...(config.length && { ipam: { config } }),
-      labels: { 'socketlab.segment': seg.name },
+      labels: { 'socketlab.lab': spec.name, 'socketlab.segment': seg.name },
     };
   }
 
@@ -223,6 +196,7 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
     const routes = spec.routes.filter((r) => r.host === host.name);
     const noAddress = netnsLab ? hostSegments.filter((s) => s.members.some((m) => m.host === host.name && !m.address)) : [];
     const prep = [
+      ...renameLines(hostSegments.filter((s) => segmentSubnet[s.name]).map((s) => ({ ifname: `eth${hostSegments.indexOf(s)}`, subnet: segmentSubnet[s.name]! }))),
       ...routes.map((r) => `ip ${r.via.includes(':') ? '-6 ' : ''}route add ${r.to} via ${r.via}`),
       ...noAddress.map((s) => `ip -4 addr flush dev eth${hostSegments.indexOf(s)}`),
     ];
@@ -231,7 +205,10 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
     // real ports 53, 67, 68 in the namespace labs (the clients' steps bind 68 too)
     if (netnsLab) caps.add('NET_BIND_SERVICE');
     const sysctls: Record<string, string> = {};
-    if (host.forwarding) Object.assign(sysctls, { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
+    // explicit both ways: a container copies the Docker host's ip_forward (dockerd turns it on)
+    if (netnsLab || host.forwarding) Object.assign(sysctls, { 'net.ipv4.ip_forward': host.forwarding ? '1' : '0', 'net.ipv6.conf.all.forwarding': host.forwarding ? '1' : '0' });
+    // renaming takes a link down once: keep its IPv6 addresses through that
+    if (hostSegments.length > 1) sysctls['net.ipv6.conf.all.keep_addr_on_down'] = '1';
     if (host.ephemeralRange) sysctls['net.ipv4.ip_local_port_range'] = `${host.ephemeralRange[0]} ${host.ephemeralRange[1]}`;
     if (noAddress.length) {
       // a SLAAC client must accept Router Advertisements
@@ -241,10 +218,12 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
     list.forEach((svc, i) => {
       const name = containerName(host.name, svc, i === 0);
       const c: Record<string, unknown> = {
-        build: { context: PACKAGE_ROOT, dockerfile: join(out, 'Dockerfile') },
-        image: 'socketlab:lab',
+        ...(!opts.image && { build: { context: PACKAGE_ROOT, dockerfile: join(out, 'Dockerfile') } }),
+        image: opts.image ?? 'socketlab:lab',
         labels: { 'socketlab.lab': spec.name, 'socketlab.host': host.name, ...(svc && { 'socketlab.service': svc.name }) },
         volumes: [`./lab:${LAB_MOUNT}`],
+        // tells socketlab it runs in a lab host (a container on internal networks), not on a real LAN
+        environment: { SOCKETLAB_LAB_HOST: host.name },
       };
       let args: string[] = [];
       if (svc) {
@@ -258,7 +237,7 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
         c.networks = Object.fromEntries(hostSegments.map((s, k) => {
           const m = s.members.find((mm) => mm.host === host.name)!;
           const a = m.address?.split('/')[0];
-          return [s.name, { interface_name: `eth${k}`, priority: 1000 - k, ...(a && (a.includes(':') ? { ipv6_address: a } : { ipv4_address: a })) }];
+          return [s.name, { priority: 1000 - k, ...(a && (a.includes(':') ? { ipv6_address: a } : { ipv4_address: a })) }];
         }));
         if (Object.keys(sysctls).length) c.sysctls = sysctls;
       } else {
@@ -276,15 +255,14 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
         c.command = args;
       }
       if (caps.size) c.cap_add = [...caps].sort();
+      // Compose interpolates ${VAR} and $VAR in every string: a shell's own $ is written $$
+      for (const k of ['entrypoint', 'command'] as const) if (Array.isArray(c[k])) c[k] = (c[k] as string[]).map((x) => x.replace(/\$/g, '$$$$'));
       services[name] = c;
     });
   }
 
-  const compose = {
-    name: `socketlab-${spec.name}`,
-    services,
-    networks,
-  };
+  // no top-level `name` (Compose v2 only): docker-compose 1.29 names the project after the directory
+  const compose = { services, networks };
   const header = `# ${spec.name}: ${spec.title}\n# Exported by "socketlab lab export ${spec.name} --docker". The namespace lab ("socketlab lab run ${spec.name}") is its executable twin.\n# Each lab host is a container on user-defined bridge networks; each service runs its socketlab command.\n`;
   const files: string[] = [];
   const write = (name: string, text: string, mode?: number): void => {
@@ -292,7 +270,7 @@ function writeExport(spec: LabSpec, dir: string, force: boolean): string[] {
     files.push(join(out, name));
   };
   write('compose.yaml', header + stringify(compose, { lineWidth: 0 }));
-  write('Dockerfile', dockerfile());
+  if (!opts.image) write('Dockerfile', dockerfile());
   write('steps.sh', stepsScript(spec, scope), 0o755);
   write('README.md', readme(spec));
   for (const f of ['lab.yaml', 'lab.json', 'README.md', ...spec.files]) {
@@ -324,13 +302,20 @@ CMD ["--help"]
 }
 
 function stepsScript(spec: LabSpec, scope: TemplateScope): string {
-  const lines = ['#!/bin/sh', `# The steps of ${spec.name}, run in the containers (after: docker compose up -d --build).`, 'set -e', 'cd "$(dirname "$0")"'];
+  const lines = [
+    '#!/bin/sh',
+    `# The steps of ${spec.name}, run in the containers (after: docker-compose up -d, or docker compose up -d).`,
+    'set -e',
+    'cd "$(dirname "$0")"',
+    '# Compose v2 (docker compose) where it is installed, else Debian\'s docker-compose 1.29; COMPOSE overrides',
+    'if [ -z "${COMPOSE:-}" ]; then if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi; fi',
+  ];
   const q = (a: string): string => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   spec.steps.forEach((s, i) => {
     const cmd = splitCommand(fill(s.run, scope, `steps[${i}].run`));
     const quoted = cmd.map(q).join(' ');
     lines.push('', `echo ${q(`== step ${i + 1}: ${s.name} (on ${s.host})`)}`);
-    lines.push(`docker compose exec ${s.background ? '-d ' : ''}-T ${s.host} ${quoted}${s.exit ? ' || true' : ''}`);
+    lines.push(`$COMPOSE exec ${s.background ? '-d ' : ''}-T ${s.host} ${quoted}${s.exit ? ' || true' : ''}`);
     if (s.background) lines.push('sleep 2');
     if (s.wait) lines.push(`sleep ${s.wait}`);
   });
@@ -345,10 +330,13 @@ Exported by \`socketlab lab export ${spec.name} --docker DIR\`. The same lab run
 network namespaces: \`socketlab lab run ${spec.name}\` — that is the executable twin the tests run.
 
 \`\`\`sh
-docker compose up -d --build     # build the image (context: the socketlab package) and start the hosts
-sh steps.sh                      # the lab's steps, each with docker compose exec
-docker compose down              # remove containers and networks
+docker-compose up -d --build     # build the image (context: the socketlab package) and start the hosts
+sh steps.sh                      # the lab's steps, each with docker-compose exec
+docker-compose down              # remove containers and networks
 \`\`\`
+
+Debian's \`docker-compose\` 1.29 and Compose v2 (\`docker compose\`) both run these files. Exported
+with \`--image NAME\` there is no build section: \`socketlab image build\` makes that image.
 
 ## Hosts (containers)
 ${hosts.join('\n')}
@@ -359,8 +347,10 @@ arguments. Extra services of one host share its network namespace (\`network_mod
 ## Networks
 ${spec.segments.length ? spec.segments.map((s) => `- \`${s.name}\`: a user-defined bridge; ${s.members.map((m) => `${m.host} ${m.address ?? '(DHCP/SLAAC: its Docker address is flushed at start)'}`).join(', ')}`).join('\n') : '- `lab`: one user-defined bridge for the single host'}
 
-Docker's own gateway is moved to the last free address of each subnet so it does not take the lab
-router's address; \`interface_name\` (Docker Engine 28.1+) keeps eth0, eth1 ... in the lab's order.
+Each network is \`internal\` (no route or NAT out of the machine). Docker's own gateway is moved to
+the last free address of each subnet so it does not take the lab router's address. Engines before
+28.1 name interfaces in their own order, so a host on several networks renames them at start (found
+by subnet) to eth0, eth1 ... in the lab's order.
 
 ## Capabilities
 NET_ADMIN (addresses, routes, a DHCP client applying its lease, radvd), NET_RAW (tcpdump, ping)

@@ -1,0 +1,166 @@
+import { isIP } from 'node:net';
+import { planTopology } from '../../netns/topology.js';
+import { invalidArgument } from '../../errors.js';
+import type { TopologySpec } from '../backend.js';
+
+/** An address as a number of `bits` bits. */
+interface Addr {
+  value: bigint;
+  bits: 32 | 128;
+}
+
+function parseAddr(text: string): Addr {
+  if (isIP(text) === 4) return { value: text.split('.').reduce((a, o) => (a << 8n) + BigInt(o), 0n), bits: 32 };
+  if (isIP(text) !== 6) throw invalidArgument(`"${text}" is not an IP address`);
+  const [head = '', tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return { value: groups.reduce((a, g) => (a << 16n) + BigInt(parseInt(g, 16)), 0n), bits: 128 };
+}
+
+function formatAddr({ value, bits }: Addr): string {
+  if (bits === 32) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - i * 16)) & 0xffffn).toString(16));
+  // the longest run of two or more zero groups becomes '::' (RFC 5952 section 4.2)
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.at < 0) return groups.join(':');
+  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
+}
+
+/** The network of CIDR and its size. */
+export function subnetOf(cidr: string): { base: Addr; prefix: number; text: string } {
+  const [addr = '', len = ''] = cidr.split('/');
+  const a = parseAddr(addr);
+  const prefix = Number(len);
+  const hostBits = BigInt(a.bits - prefix);
+  const base = { value: (a.value >> hostBits) << hostBits, bits: a.bits };
+  return { base, prefix, text: `${formatAddr(base)}/${prefix}` };
+}
+
+export interface SegmentIpam {
+  subnet: string;
+  /** Docker's own address on the bridge: the last usable address of the subnet the lab does not use. */
+  gateway: string;
+  /** Where Docker puts members without a lab address (flushed at start): a small block at the top. */
+  ipRange?: string;
+}
+
+/** Docker's IPAM for one address family of a segment: the lab's subnet, a gateway off the lab's addresses. */
+export function segmentIpam(cidrs: string[], needsRange: boolean): SegmentIpam {
+  const { base, prefix, text } = subnetOf(cidrs[0]!);
+  const hostBits = base.bits - prefix;
+  if (hostBits < 3) throw invalidArgument(`subnet ${text} is too small for Docker (it needs a gateway address of its own): use /29 or larger`);
+  const used = new Set(cidrs.map((c) => parseAddr(c.split('/')[0]!).value));
+  const size = 1n << BigInt(hostBits);
+  // IPv4: the top address is broadcast; IPv6 has none, but ...ffff is avoided all the same
+  let gw = base.value + size - 2n;
+  while (used.has(gw) && gw > base.value + 1n) gw--;
+  if (used.has(gw)) throw invalidArgument(`subnet ${text} has no address left for Docker's gateway`);
+  const gateway = formatAddr({ value: gw, bits: base.bits });
+  // a block of 8 (IPv4) or 2^16 (IPv6) addresses at the top of the subnet, holding the gateway
+  const rangeBits = BigInt(Math.min(base.bits === 32 ? 3 : 16, hostBits - 1));
+  const rangeBase = (gw >> rangeBits) << rangeBits;
+  const ipRange = `${formatAddr({ value: rangeBase, bits: base.bits })}/${base.bits - Number(rangeBits)}`;
+  return { subnet: text, gateway, ...(needsRange && { ipRange }) };
+}
+
+export interface PlannedInterface {
+  segment: string;
+  ifname: string;
+  address?: string;
+}
+
+export interface PlannedNetwork {
+  segment: string;
+  /** Engine name `sl-<id>-<segment>`; bridge `slb-<id>-<n>` on the Docker host. */
+  name: string;
+  bridge: string;
+  ipv4?: SegmentIpam;
+  ipv6?: SegmentIpam;
+}
+
+export interface PlannedHost {
+  name: string;
+  container: string;
+  interfaces: PlannedInterface[];
+  sysctls: Record<string, string>;
+}
+
+export interface DockerPlan {
+  id: string;
+  networks: PlannedNetwork[];
+  hosts: PlannedHost[];
+  routes: { host: string; to: string; via: string }[];
+}
+
+/** Names, subnets, gateways and sysctls for a topology, checked before anything is created. Pure. */
+export function planDocker(spec: TopologySpec): DockerPlan {
+  const { id, interfaces } = planTopology(spec);
+  const networks = (spec.segments ?? []).map((seg, n): PlannedNetwork => {
+    const v4 = seg.members.filter((m) => m.address && isIP(m.address.split('/')[0]!) === 4).map((m) => m.address!);
+    const v6 = seg.members.filter((m) => m.address && isIP(m.address.split('/')[0]!) === 6).map((m) => m.address!);
+    const anyBare = seg.members.some((m) => !m.address);
+    for (const group of [v4, v6]) {
+      const nets = new Set(group.map((c) => subnetOf(c).text));
+      if (nets.size > 1) throw invalidArgument(`segment "${seg.name}": Docker gives a network one subnet per family, the lab has ${[...nets].join(', ')}`);
+    }
+    return {
+      segment: seg.name,
+      name: `sl-${id}-${seg.name}`,
+      bridge: `slb-${id}-${n}`,
+      ...(v4.length > 0 && { ipv4: segmentIpam(v4, anyBare || v6.length > 0) }),
+      ...(v6.length > 0 && { ipv6: segmentIpam(v6, anyBare || v4.length > 0) }),
+    };
+  });
+  const hosts = spec.hosts.map((h): PlannedHost => {
+    const fwd = h.forwarding ? '1' : '0';
+    return {
+      name: h.name,
+      container: `sl-${id}-${h.name}`,
+      interfaces: interfaces.filter((i) => i.host === h.name).map(({ segment, ifname, address }) => ({ segment, ifname, ...(address && { address }) })),
+      // set explicitly: a new namespace copies the Docker host's ip_forward (dockerd turns it on)
+      sysctls: {
+        'net.ipv4.ip_forward': fwd,
+        'net.ipv6.conf.all.forwarding': fwd,
+        'net.ipv6.conf.all.disable_ipv6': '0',
+        // the rename below takes each link down once: keep the lab's IPv6 address through it
+        'net.ipv6.conf.all.keep_addr_on_down': '1',
+        ...(h.ephemeralRange && { 'net.ipv4.ip_local_port_range': `${h.ephemeralRange[0]} ${h.ephemeralRange[1]}` }),
+      },
+    };
+  });
+  return { id, networks, hosts, routes: spec.routes ?? [] };
+}
+
+/**
+ * The shell script run once in a container after start: Docker attaches networks in its own order
+ * and (before Engine 28.1) names them itself, so each interface is found by the MAC the engine
+ * reports and renamed (via a temporary name, so eth0 and eth1 can swap); addresses Docker gave
+ * where the lab gives none are flushed (DHCP and SLAAC clients start bare); the lab's routes added.
+ */
+export function setupScript(
+  ifaces: { mac: string; ifname: string; address?: string }[],
+  routes: { to: string; via: string }[],
+): string {
+  const lines = ['set -e', 'ifof() { for f in /sys/class/net/*/address; do [ "$(cat "$f")" = "$1" ] && { d=${f%/address}; echo "${d##*/}"; return; }; done; echo "no interface with MAC $1" >&2; exit 1; }'];
+  ifaces.forEach((i, k) => lines.push(`d=$(ifof ${i.mac}); ip link set dev "$d" down; ip link set dev "$d" name sltmp${k}`));
+  ifaces.forEach((i, k) => {
+    lines.push(`ip link set dev sltmp${k} name ${i.ifname}`, `ip link set dev ${i.ifname} up`);
+    const family = i.address ? isIP(i.address.split('/')[0]!) : 0;
+    if (family !== 4) lines.push(`ip -4 addr flush dev ${i.ifname}`);
+    if (family !== 6) lines.push(`ip -6 addr flush dev ${i.ifname} scope global`);
+    // again, in case the link going down took it (IPv6 drops addresses on down unless keep_addr_on_down)
+    if (i.address) lines.push(`ip addr replace ${i.address} dev ${i.ifname}${family === 6 ? ' nodad' : ''}`);
+  });
+  // Docker's default route via its gateway (if any) is not part of the lab
+  lines.push('ip -4 route del default 2>/dev/null || true', 'ip -6 route del default 2>/dev/null || true');
+  for (const r of routes) lines.push(`ip ${isIP(r.via) === 6 ? '-6' : '-4'} route replace ${r.to} via ${r.via}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,175 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { LabError } from '../../errors.js';
+import type { BuildOptions, HostBackend, HostTopology, LabHost, TopologySpec } from '../backend.js';
+import { cleanDocker } from './clean.js';
+import { connectEngine, engineError, LAB_LABEL, statusOf } from './engine.js';
+import { execInContainer, PID_DIR, startInContainer } from './exec.js';
+import { DEFAULT_TAG } from './image.js';
+import { planDocker, setupScript, type PlannedHost, type PlannedNetwork } from './plan.js';
+
+/** What a lab host may do beyond Docker's defaults: addresses and routes, raw sockets (ping, tcpdump, DHCP), ports below 1024. */
+export const HOST_CAPS = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'];
+
+function ipamConfig(n: PlannedNetwork): Docker.IPAM['Config'] {
+  return [n.ipv4, n.ipv6].filter((x) => x !== undefined).map((x) => ({ Subnet: x.subnet, Gateway: x.gateway, ...(x.ipRange && { IPRange: x.ipRange }) }));
+}
+
+function endpoint(h: PlannedHost, segment: string): Docker.EndpointSettings {
+  const a = h.interfaces.find((i) => i.segment === segment)?.address?.split('/')[0];
+  if (!a) return {};
+  return { IPAMConfig: a.includes(':') ? { IPv6Address: a } : { IPv4Address: a } };
+}
+
+/** The bridge on the Docker host must not configure itself from a lab router's RAs (it is not a lab host). */
+function quietBridge(bridge: string): void {
+  const dir = `/proc/sys/net/ipv6/conf/${bridge}`;
+  if (!existsSync(dir)) return; // a remote engine or Docker Desktop: its VM, not this machine
+  for (const key of ['accept_ra', 'autoconf']) {
+    try {
+      writeFileSync(`${dir}/${key}`, '0');
+    } catch {
+      // not root here: the engine's host keeps its defaults
+    }
+  }
+}
+
+class DockerTopology implements HostTopology {
+  readonly backend = 'docker' as const;
+  readonly hosts: Record<string, LabHost> = {};
+  private readonly containers: Docker.Container[] = [];
+  private readonly networks: Docker.Network[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly docker: Docker,
+  ) {}
+
+  async addNetwork(n: PlannedNetwork, labels: Record<string, string>): Promise<void> {
+    const net = await this.docker.createNetwork({
+      Name: n.name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      // no route, no NAT: a lab's DHCP server or scan never reaches a real LAN
+      Internal: true,
+      EnableIPv6: n.ipv6 !== undefined,
+      IPAM: { Driver: 'default', Config: ipamConfig(n) },
+      Options: { 'com.docker.network.bridge.name': n.bridge },
+      Labels: { ...labels, 'socketlab.segment': n.segment },
+    });
+    this.networks.push(net);
+    if (n.ipv6) quietBridge(n.bridge);
+  }
+
+  async addHost(h: PlannedHost, plan: { networks: PlannedNetwork[]; routes: { host: string; to: string; via: string }[] }, opts: BuildOptions, labels: Record<string, string>): Promise<void> {
+    const nets = h.interfaces.map((i) => plan.networks.find((n) => n.segment === i.segment)!);
+    const [first, ...rest] = nets;
+    const c = await this.docker.createContainer({
+      name: h.container,
+      Hostname: h.name,
+      Image: opts.image ?? DEFAULT_TAG,
+      Entrypoint: ['sh', '-c', `mkdir -p ${PID_DIR} && exec sleep infinity`],
+      Cmd: [],
+      Labels: { ...labels, 'socketlab.host': h.name },
+      // SOCKETLAB_LAB_HOST: this is a lab host on internal networks (for the DHCP host-network guard)
+      Env: ['SOCKETLAB_LOG_SYNC=1', `SOCKETLAB_LAB_HOST=${h.name}`],
+      StopTimeout: 1,
+      HostConfig: {
+        Init: true, // reaps what exec'd processes leave behind
+        CapAdd: HOST_CAPS,
+        Sysctls: h.sysctls,
+        NetworkMode: first ? first.name : 'none',
+        Binds: (opts.mounts ?? []).map((m) => `${m}:${m}`),
+      },
+      ...(first && { NetworkingConfig: { EndpointsConfig: { [first.name]: endpoint(h, first.segment) } } }),
+    });
+    this.containers.push(c);
+    // Engine API 1.41 takes one network at create; the others are connected before start
+    for (const n of rest) await this.docker.getNetwork(n.name).connect({ Container: c.id, EndpointConfig: endpoint(h, n.segment) });
+    await c.start();
+    const info = await c.inspect();
+    const ifaces = h.interfaces.map((i) => {
+      const net = plan.networks.find((n) => n.segment === i.segment)!;
+      const mac = info.NetworkSettings.Networks[net.name]?.MacAddress;
+      if (!mac) throw new LabError('LAB_ERR_DOCKER', `container ${h.container} has no interface on network ${net.name}`);
+      return { mac, ifname: i.ifname, ...(i.address && { address: i.address }) };
+    });
+    const routes = plan.routes.filter((r) => r.host === h.name);
+    const r = await execInContainer(this.docker, c, h.name, ['sh', '-c', setupScript(ifaces, routes)], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new LabError('LAB_ERR_DOCKER', `setting up the interfaces of ${h.container} failed: ${(r.stderr || r.stdout).trim()}`);
+    this.hosts[h.name] = {
+      name: h.name,
+      interfaces: h.interfaces,
+      exec: (argv, o) => execInContainer(this.docker, c, h.name, argv, o),
+      spawn: (argv, o) => {
+        if (this.closing) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id} is closed: cannot run ${argv[0]} on ${h.name}`);
+        return startInContainer(this.docker, c, h.name, argv, o);
+      },
+      readFile: async (path) => {
+        const res = await execInContainer(this.docker, c, h.name, ['cat', '--', path], { timeoutMs: 10_000 });
+        if (res.code !== 0) throw new LabError('LAB_ERR_DOCKER', `${h.name}: cannot read ${path}: ${res.stderr.trim()}`);
+        return res.raw;
+      },
+      cli: (args) => ['socketlab', ...args],
+    };
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      const errors: string[] = [];
+      // force: SIGKILL to every process of the container at once, then removal
+      await Promise.all(
+        this.containers.map((c) =>
+          c.remove({ force: true, v: true }).catch((err: unknown) => {
+            if (statusOf(err) !== 404) errors.push(String((err as Error).message));
+          }),
+        ),
+      );
+      for (const n of this.networks) {
+        await n.remove().catch((err: unknown) => {
+          if (statusOf(err) !== 404) errors.push(String((err as Error).message));
+        });
+      }
+      if (errors.length) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id}: could not remove everything (${errors.join('; ')}); run socketlab docker clean`);
+    })());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Builds a lab network in Docker: each segment an `internal` user-defined bridge with the lab's
+ * subnet (Docker's gateway on the last free address), each host a container of the socketlab
+ * image with only NET_ADMIN, NET_RAW and NET_BIND_SERVICE added, its interfaces named as the lab
+ * says. Everything is labelled `socketlab.lab=<lab>`; on any failure what was made is removed.
+ */
+export async function createDockerTopology(spec: TopologySpec, opts: BuildOptions): Promise<HostTopology> {
+  const plan = planDocker(spec);
+  const docker = await connectEngine();
+  const image = opts.image ?? DEFAULT_TAG;
+  try {
+    await docker.getImage(image).inspect();
+  } catch (err) {
+    if (statusOf(err) === 404) throw new LabError('LAB_ERR_DOCKER_IMAGE', `image ${image} is not on the Docker engine: run socketlab image build${image === DEFAULT_TAG ? '' : ` --tag ${image}`}`);
+    throw engineError(err);
+  }
+  const topo = new DockerTopology(plan.id, docker);
+  const labels = { [LAB_LABEL]: opts.lab, 'socketlab.topology': plan.id };
+  try {
+    for (const n of plan.networks) await topo.addNetwork(n, labels);
+    await Promise.all(plan.hosts.map((h) => topo.addHost(h, plan, opts, labels)));
+  } catch (err) {
+    await topo.close().catch(() => undefined);
+    throw err instanceof LabError ? err : engineError(err);
+  }
+  return topo;
+}
+
+export const dockerBackend: HostBackend = {
+  name: 'docker',
+  build: createDockerTopology,
+  clean: (lab) => cleanDocker(lab),
+};

@@ -1,0 +1,50 @@
+import { describe, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import Docker from 'dockerode';
+import { buildImage, DEFAULT_TAG } from '../../src/hosts/docker/image.js';
+import { LAB_LABEL } from '../../src/hosts/docker/engine.js';
+
+/** CI sets this so that Docker tests can never skip silently there. */
+export const dockerRequired = process.env.SOCKETLAB_REQUIRE_DOCKER === '1';
+
+/** True when an engine answers at DOCKER_HOST / the default socket (asked from a child: describe must decide synchronously). */
+function engineReachable(): boolean {
+  const probe = "import('dockerode').then((m) => new m.default().ping()).then(() => process.exit(0), () => process.exit(1))";
+  return spawnSync(process.execPath, ['-e', probe], { cwd: new URL('../..', import.meta.url), timeout: 10_000 }).status === 0;
+}
+
+/**
+ * A describe block that needs a Docker engine. None reachable: prints why and skips, unless
+ * SOCKETLAB_REQUIRE_DOCKER=1 (CI), where it fails instead.
+ */
+export function describeDocker(name: string, fn: () => void): void {
+  if (engineReachable()) return describe(name, fn);
+  const why = 'no Docker engine reachable: install the Debian package docker.io and start dockerd (or set DOCKER_HOST)';
+  if (dockerRequired) {
+    describe(name, () => it(`requires Docker: ${why}`, () => {
+      throw new Error(`SOCKETLAB_REQUIRE_DOCKER=1 but ${why}`);
+    }));
+    return;
+  }
+  console.warn(`skipping "${name}": ${why}`);
+  describe.skip(name, fn);
+}
+
+/** The lab image, built once (on SOCKETLAB_DOCKER_BASE, else the default base choice) when it is not there yet. */
+export async function ensureImage(tag = DEFAULT_TAG): Promise<string> {
+  try {
+    await new Docker().getImage(tag).inspect();
+  } catch {
+    await buildImage({ tag, ...(process.env.SOCKETLAB_DOCKER_BASE && { base: process.env.SOCKETLAB_DOCKER_BASE }) });
+  }
+  return tag;
+}
+
+/** Names of containers and networks labelled socketlab.lab=LAB. */
+export async function labelled(lab: string): Promise<string[]> {
+  const docker = new Docker();
+  const filters = JSON.stringify({ label: [`${LAB_LABEL}=${lab}`] });
+  const containers = await docker.listContainers({ all: true, filters });
+  const networks = await docker.listNetworks({ filters });
+  return [...containers.map((c) => `container ${c.Names[0]}`), ...networks.map((n) => `network ${n.Name}`)];
+}
