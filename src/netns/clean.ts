@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { ip, listNamespaces, listLinks, deleteNamespace, namespacePids, type KilledProcess, type LinkInfo } from './ip.js';
 import { belongsToTopology, isSocketlabName } from './names.js';
 import { requireNetnsPrivileges } from './privileges.js';
@@ -20,6 +21,14 @@ export async function cleanNetns(opts: { id?: string; graceMs?: number } = {}): 
     const killed = await deleteNamespace(name, opts.graceMs ?? 500);
     report.namespaces.push({ name, killed });
   }
+  // a namespace's own /etc files whose namespace is gone (a crash between `ip netns del` and rmdir)
+  let etc: string[] = [];
+  try {
+    etc = readdirSync('/etc/netns').filter(mine);
+  } catch {
+    // no /etc/netns
+  }
+  for (const name of etc) await deleteNamespace(name);
   for (const link of (await listLinks()).filter((l) => mine(l.ifname))) {
     // Deleting one end of a veth pair removes its peer too, so the second may already be gone.
     const ok = await ip(['link', 'del', link.ifname]).then(() => true, (err: unknown) => /Cannot find device/.test(String(err)) ? false : Promise.reject(err));

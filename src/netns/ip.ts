@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LabError } from '../errors.js';
 
 /** Runs `ip ARGS`; rejects with LAB_ERR_NETNS carrying ip's own message. */
@@ -92,13 +93,34 @@ export async function killNamespaceProcesses(ns: string, graceMs = 1_000): Promi
   return killed;
 }
 
+/** Where `ip netns exec NS` finds the files it bind-mounts over /etc for that namespace. */
+export const netnsEtcDir = (ns: string): string => `/etc/netns/${ns}`;
+
+/**
+ * Gives `ns` its own /etc/resolv.conf. `ip netns exec` shares the machine's /etc unless
+ * /etc/netns/NS holds a file of the same name, so a DHCP client's script in a lab host (udhcpc's
+ * default.script, dhclient-script) would otherwise rewrite the machine's own resolver file.
+ */
+export function isolateNamespaceEtc(ns: string): void {
+  mkdirSync(netnsEtcDir(ns), { recursive: true });
+  writeFileSync(join(netnsEtcDir(ns), 'resolv.conf'), `# socketlab lab host ${ns}: this namespace's own resolver file (ip netns exec mounts it over /etc/resolv.conf)\n`);
+}
+
+function removeNamespaceEtc(ns: string): void {
+  rmSync(netnsEtcDir(ns), { recursive: true, force: true });
+}
+
 /** Kills the processes in `ns` and deletes it. Missing namespaces are fine (safe to call twice). */
 export async function deleteNamespace(ns: string, graceMs?: number): Promise<KilledProcess[]> {
-  if (!(await listNamespaces()).includes(ns)) return [];
+  if (!(await listNamespaces()).includes(ns)) {
+    removeNamespaceEtc(ns);
+    return [];
+  }
   const killed = await killNamespaceProcesses(ns, graceMs);
   await ip(['netns', 'del', ns]).catch((err: unknown) => {
     if (!/No such file/.test(String(err))) throw err;
   });
+  removeNamespaceEtc(ns);
   return killed;
 }
 
@@ -115,6 +137,7 @@ export function deleteNamespaceSync(ns: string): void {
   } catch {
     // already gone
   }
+  removeNamespaceEtc(ns);
 }
 
 export interface LinkInfo {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import { LabError, invalidArgument } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { ip, listNamespaces, deleteNamespace, deleteNamespaceSync } from './ip.js';
+import { ip, listNamespaces, deleteNamespace, deleteNamespaceSync, isolateNamespaceEtc } from './ip.js';
 import { requireNetnsPrivileges } from './privileges.js';
 import {
   MAX_INTERFACES_PER_HOST,
@@ -182,6 +182,7 @@ class TopologyImpl implements Topology {
   async addNamespace(ns: string): Promise<void> {
     await ip(['netns', 'add', ns]);
     this.created.add(ns);
+    isolateNamespaceEtc(ns);
   }
 
   addHost(name: string, interfaces: NetnsInterface[]): void {

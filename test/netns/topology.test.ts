@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeRoot } from '../helpers/root.js';
 import { itWithPeers } from '../helpers/peers.js';
@@ -153,6 +153,23 @@ describeRoot('netns topologies', () => {
     const plain = await topo.hosts.plain!.exec('cat', ['/proc/sys/net/ipv4/ip_local_port_range']);
     expect(plain.stdout.trim().split(/\s+/)).not.toEqual(['40000', '40003']);
     expect(execFileSync('cat', ['/proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8' })).toBe(hostRange);
+  });
+
+  it("a DHCP client's script in a lab host writes the host's own resolv.conf, never the machine's", async () => {
+    const id = newId();
+    const before = readFileSync('/etc/resolv.conf', 'utf8');
+    let etcDir = '';
+    {
+      await using topo = await createTopology({ id, hosts: [{ name: 'pc' }], segments: [] });
+      etcDir = `/etc/netns/sl-${id}-pc`;
+      // what udhcpc's default.script does on a lease without DNS servers
+      const w = await topo.hosts.pc!.exec('sh', ['-c', 'echo "nameserver 192.0.2.53" > /etc/resolv.conf && cat /etc/resolv.conf']);
+      expect(w.code, w.stderr).toBe(0);
+      expect(w.stdout).toBe('nameserver 192.0.2.53\n');
+      expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(before);
+    }
+    expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(before);
+    expect(existsSync(etcDir)).toBe(false);
   });
 
   itWithPeers('supports IPv6 addresses and runs socketlab itself inside a host', ['ping'], async () => {
