@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { decode, encode, frame, Deframer, TYPES } from '../../src/dns/codec.js';
 import { buildQuery, query } from '../../src/dns/client.js';
 import { EXAMPLE_ZONE, startDns, tempDir } from './helpers.js';
@@ -135,6 +136,44 @@ describe('dns serve survives malformed input', () => {
     const warned = srv.records().filter((r) => r.msg === 'malformed message');
     expect(warned.length).toBeGreaterThan(100);
     expect(srv.records().some((r) => r.level as number >= 50)).toBe(false); // no handler errors
+  });
+
+  it('fuzzed pipelines from clients that never read: bounded, and other clients are still served', async () => {
+    using dir = tempDir();
+    await using srv = await startDns(['--zone', EXAMPLE_ZONE, '--tcp-idle', '30'], dir.path);
+    const big = [
+      encode(buildQuery('many.example.com', TYPES.A, { id: 3 })), // ~700-octet answer
+      encode(buildQuery('example.com', TYPES.AXFR, { id: 4 })), // a zone transfer per query
+      encode(buildQuery('example.com', TYPES.ANY, { id: 5 })),
+    ];
+    // each connection: one write of up to 3000 framed messages, valid and malformed mixed, then silence
+    const pipelines = fc.sample(fc.array(fc.oneof(fc.constantFrom(...big), datagrams.map((d) => d.subarray(0, 600))), { minLength: 1, maxLength: 30 }).chain((msgs) => fc.nat(100).map((n) => ({ msgs, repeat: n + 1 }))), { numRuns: 24, seed: SEED });
+    const held: net.Socket[] = [];
+    try {
+      for (const p of pipelines) {
+        const s = net.connect(srv.port, '127.0.0.1');
+        s.pause(); // never read
+        s.on('error', () => {});
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        const one = Buffer.concat(p.msgs.map(frame));
+        s.write(Buffer.concat(Array.from({ length: p.repeat }, () => one)));
+        held.push(s);
+      }
+      const tcp = await query('www.example.com', TYPES.A, { server: { address: '127.0.0.1', port: srv.port }, tcp: true, timeoutMs: 5000 });
+      expect(tcp.response.answers.map((a) => a.data)).toEqual([{ address: '192.0.2.80' }]);
+      const udp = await query('www.example.com', TYPES.AAAA, { server: { address: '127.0.0.1', port: srv.port }, timeoutMs: 2000, retries: 2 });
+      expect(udp.response.answers.map((a) => a.data)).toEqual([{ address: '2001:db8::80' }]);
+      // the server holds a bounded amount for all 24 (each would be tens of MB of answers otherwise)
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))![1]) / 1024;
+      expect(rss).toBeLessThan(300);
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    expect(srv.child.exitCode).toBeNull();
+    const after = await query('example.com', TYPES.MX, { server: { address: '127.0.0.1', port: srv.port }, tcp: true, timeoutMs: 2000 });
+    expect(after.response.flags.rcode).toBe(0);
+    expect(await srv.stop()).toBe(0);
+    expect(srv.records().some((r) => (r.level as number) >= 50)).toBe(false); // no handler errors
   });
 
   it('pipelined TCP queries are answered in order on one connection', async () => {
