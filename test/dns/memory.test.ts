@@ -3,23 +3,12 @@
 // bounded in count and time, and every socket is destroyed afterwards.
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Deframer, encode, frame, TYPES, type Message } from '../../src/dns/codec.js';
 import { buildQuery } from '../../src/dns/client.js';
-import { startDns, tempDir } from './helpers.js';
+import { BIG_TXT_OWNER, bigTxtZone, rssMiB, startDns, tempDir } from './helpers.js';
 
-const OWNER = 'bigtxtrecordset.big.test';
+const OWNER = BIG_TXT_OWNER;
 
-/** A zone whose TXT RRset at OWNER is about 61 KB on the wire (the size from the report). */
-function bigZone(dir: string): string {
-  const f = join(dir, 'big.zone');
-  const txt = Array.from({ length: 235 }, (_, i) => `${OWNER}. TXT "${String(i).padStart(3, '0')}${'x'.repeat(252)}"`);
-  writeFileSync(f, ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns hostmaster 1 3600 600 86400 300', '@ NS ns', 'ns A 127.0.0.1', ...txt, ''].join('\n'));
-  return f;
-}
-
-const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The owner name with the letters' case set from the bits of i: same answer, different cache key. */
@@ -46,7 +35,7 @@ function connect(port: number): Promise<net.Socket> {
 describe('dns serve: memory a TCP client can pin', () => {
   it('pipelining thousands of queries for a 61 KB RRset without reading: RSS stays bounded, also after close', async () => {
     using dir = tempDir();
-    await using srv = await startDns(['--zone', bigZone(dir.path), '--tcp-idle', '60'], dir.path);
+    await using srv = await startDns(['--zone', bigTxtZone(dir.path), '--tcp-idle', '60'], dir.path);
     const pid = srv.child.pid!;
     const q = encode(buildQuery(OWNER, TYPES.TXT, { id: 1 }));
     expect(q.length).toBeLessThan(60);
@@ -96,7 +85,7 @@ describe('dns serve: memory a TCP client can pin', () => {
 
   it('a reading client asking with 6000 case variants of the name: the response cache stays bounded after it closes', async () => {
     using dir = tempDir();
-    await using srv = await startDns(['--zone', bigZone(dir.path)], dir.path);
+    await using srv = await startDns(['--zone', bigTxtZone(dir.path)], dir.path);
     const pid = srv.child.pid!;
     const before = rssMiB(pid);
     const s = await connect(srv.port);
