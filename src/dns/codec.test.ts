@@ -110,6 +110,18 @@ describe('codec', () => {
     for (const cut of [13, 40, wire.length - 1]) expect(() => decode(wire.subarray(0, cut))).toThrow(DecodeError);
   });
 
+  it('rejects an EDNS option running past its OPT record, and (when asked) trailing octets', () => {
+    const q: Message = { id: 1, flags: emptyFlags(), questions: [{ name: 'example.com', type: TYPES.A, class: 1 }], answers: [], authorities: [], additionals: [] };
+    const withOptions = (options: Buffer): Buffer => encode({ ...q, additionals: [{ ...optRecord(1232), data: { options } }] });
+    expect(decode(withOptions(Buffer.from([0, 10, 0, 2, 1, 2]))).additionals).toHaveLength(1); // one 2-octet option
+    expect(() => decode(withOptions(Buffer.from([0, 10, 0, 8, 1, 2])))).toThrow(/EDNS option 10 of 8 octets runs past the OPT record/);
+    expect(() => decode(withOptions(Buffer.from([0, 10, 0])))).toThrow(/EDNS option header runs past/);
+    const trailing = Buffer.concat([encode(q), Buffer.from([1, 2, 3])]);
+    expect(decode(trailing).questions).toHaveLength(1); // lenient by default (a client reading answers)
+    expect(() => decode(trailing, { rejectTrailing: true })).toThrow(/3 octets after the last record/);
+    expect(decode(encode(q), { rejectTrailing: true }).questions).toHaveLength(1);
+  });
+
   it('never throws anything but DecodeError on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (bytes) => {

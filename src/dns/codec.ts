@@ -444,8 +444,16 @@ export function decodeRData(buf: Buffer, type: number, pos: number, len: number)
         value: Buffer.from(buf.subarray(pos + 2 + tl, end)),
       };
     }
-    case TYPES.OPT:
+    case TYPES.OPT: {
+      // RFC 6891 6.1.2: the RDATA is {code, length, data} triples; one running past it is malformed
+      for (let p = pos; p < end; ) {
+        if (p + 4 > end) throw new DecodeError('EDNS option header runs past the OPT record', p);
+        const l = buf.readUInt16BE(p + 2);
+        if (p + 4 + l > end) throw new DecodeError(`EDNS option ${buf.readUInt16BE(p)} of ${l} octets runs past the OPT record`, p);
+        p += 4 + l;
+      }
       return { options: Buffer.from(buf.subarray(pos, end)) };
+    }
     default:
       return { raw: Buffer.from(buf.subarray(pos, end)) };
   }
@@ -464,8 +472,14 @@ function decodeRecord(buf: Buffer, pos: number): { rr: ResourceRecord; next: num
   return { rr: { name, type, class: klass, ttl, data }, next: start + len };
 }
 
+/** Options for decode(). */
+export interface DecodeOptions {
+  /** Throw on octets after the last record (a server parsing a query; a client may be lenient). */
+  rejectTrailing?: boolean;
+}
+
 /** Decodes one message. Throws DecodeError for anything malformed; never reads out of bounds. */
-export function decode(buf: Buffer): Message {
+export function decode(buf: Buffer, opts: DecodeOptions = {}): Message {
   if (buf.length < HEADER_SIZE) throw new DecodeError(`message of ${buf.length} octets is shorter than the 12-octet header`, 0);
   const id = buf.readUInt16BE(0);
   const flags = decodeFlags(buf.readUInt16BE(2));
@@ -497,6 +511,7 @@ export function decode(buf: Buffer): Message {
   const answers = section(an);
   const authorities = section(ns);
   const additionals = section(ar);
+  if (opts.rejectTrailing && pos < buf.length) throw new DecodeError(`${buf.length - pos} octets after the last record`, pos);
   return { id, flags, questions, answers, authorities, additionals };
 }
 

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { watchFile, unwatchFile } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync, watchFile, unwatchFile } from 'node:fs';
 import { isIP } from 'node:net';
 import { argParser, collect, commandLogger } from '../cli-context.js';
 import { invalidArgument, LabError } from '../errors.js';
@@ -9,11 +9,13 @@ import { formatEndpoint, formatPair } from '../socket-pair.js';
 import { print, printJson, table } from '../format.js';
 import type { Listener } from '../listener.js';
 import { LOOPBACK_ACL, parseAcl, type Acl } from './acl.js';
-import { canonicalName, className, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
+import { MAX_TIMEOUT_MS } from '../core/timers.js';
+import { canonicalName, className, nameToLabels, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
 import { axfr, query } from './client.js';
 import { parseHostPort, parseTargets, sendNotifies } from './notify.js';
 import { startSecondary } from './secondary.js';
 import { startDnsServer } from './server.js';
+import { SERVER_UDP_PAYLOAD } from './policy.js';
 import { loadZone, type ParsedZone } from './zone-parser.js';
 import type { Zone } from './zone.js';
 import type { Logger } from '../log.js';
@@ -33,14 +35,43 @@ interface ServeOptions {
   refresh?: number;
   tcpIdle: number;
   maxConnections: number;
+  maxUdpSize: number;
   cache: boolean;
 }
 
-const positiveInt = (what: string) =>
+/** A whole number in [min, max]; `unit` names it in the message (`seconds`). */
+const intRange = (what: string, min: number, max: number, unit = '') =>
   argParser((t: string) => {
-    if (!/^\d+$/.test(t) || Number(t) < 1) throw invalidArgument(`${what} "${t}" must be a whole number of 1 or more`);
+    if (!/^\d+$/.test(t) || Number(t) < min || Number(t) > max) {
+      throw invalidArgument(`${what} "${t}" must be a whole number from ${min} to ${max}${unit ? ` ${unit}` : ''}`);
+    }
     return Number(t);
   });
+const positiveInt = (what: string) => intRange(what, 1, Number.MAX_SAFE_INTEGER);
+/** Longest wait a socket timer holds (setTimeout's 2^31-1 ms, 24.8 days), in whole seconds. */
+const MAX_TIMER_S = Math.floor(MAX_TIMEOUT_MS / 1000);
+
+/** A domain name from the command line, checked here so a bad one is a usage error (exit 2). */
+export function parseDomainName(text: string, what: string): string {
+  try {
+    nameToLabels(text);
+  } catch (err) {
+    throw invalidArgument(`${what} "${text}" is not a valid domain name: ${(err as Error).message.replace(/ in name ".*"$/, '')}`);
+  }
+  return text;
+}
+
+/** A zone file must exist and be readable: a wrong path is bad input (exit 2), found before binding. */
+function checkZoneFile(file: string): void {
+  try {
+    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    accessSync(file, fsConstants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw invalidArgument(`--zone ${file}: cannot read zone file: ${why}${code ? ` (${code})` : ''}`, { file });
+  }
+}
 
 /** Registers `socketlab dns serve` and `socketlab dns query`. */
 export function registerDns(program: Command): void {
@@ -60,9 +91,15 @@ export function registerDns(program: Command): void {
     .addOption(new Option('--allow-transfer <cidrs>', 'clients allowed to AXFR, comma-separated CIDRs').default(parseAcl(LOOPBACK_ACL), LOOPBACK_ACL).argParser(argParser((t) => parseAcl(t))))
     .addOption(new Option('--notify <targets>', 'secondaries to NOTIFY when a zone changes: HOST:PORT[,HOST:PORT...]').argParser(argParser((t) => parseTargets(t))))
     .addOption(new Option('--secondary <primary>', 'run as a secondary: pull the zone by AXFR from PRIMARY:PORT').argParser(argParser((t) => parseHostPort(t, '--secondary', 53))))
-    .addOption(new Option('--zone-name <origin>', 'with --secondary: the zone to pull (e.g. example.com.)'))
-    .addOption(new Option('--refresh <seconds>', 'with --secondary: check the primary\'s serial this often (default: the SOA refresh)').argParser(positiveInt('--refresh')))
-    .addOption(new Option('--tcp-idle <seconds>', 'close idle TCP connections after this long').default(10).argParser(positiveInt('--tcp-idle')))
+    .addOption(new Option('--zone-name <origin>', 'with --secondary: the zone to pull (e.g. example.com.)').argParser(argParser((t) => parseDomainName(t, '--zone-name'))))
+    // SOA REFRESH is a 32-bit count of seconds (RFC 1035 3.3.13); longer waits are chained timers
+    .addOption(new Option('--refresh <seconds>', 'with --secondary: check the primary\'s serial this often (default: the SOA refresh)').argParser(intRange('--refresh', 1, 2 ** 32 - 1, 'seconds')))
+    .addOption(new Option('--tcp-idle <seconds>', 'close idle TCP connections after this long').default(10).argParser(intRange('--tcp-idle', 1, MAX_TIMER_S, 'seconds')))
+    .addOption(
+      new Option('--max-udp-size <octets>', 'largest UDP answer, whatever EDNS size a client advertises (larger: TC=1, client retries over TCP)')
+        .default(SERVER_UDP_PAYLOAD)
+        .argParser(intRange('--max-udp-size', 512, 4096, 'octets')),
+    )
     .addOption(new Option('--max-connections <n>', 'cap on concurrent TCP connections').default(256).argParser(positiveInt('--max-connections')))
     .option('--no-cache', 'answer every query from the zone (no response cache)')
     .addHelpText(
@@ -95,7 +132,7 @@ Examples:
     .addOption(new Option('-s, --server <host:port>', `server to ask (never any other resolver)`).default(parseHostPort(`127.0.0.1:${DEFAULT_DNS_PORT}`, '--server'), `127.0.0.1:${DEFAULT_DNS_PORT}`).argParser(argParser((t) => parseHostPort(t, '--server', 53))))
     .option('--tcp', 'query over TCP only')
     .option('--noedns', 'send no EDNS OPT record (512-octet UDP limit, as dig +noedns)')
-    .addOption(new Option('--timeout <ms>', 'per-try timeout').default(2000).argParser(positiveInt('--timeout')))
+    .addOption(new Option('--timeout <ms>', 'per-try timeout').default(2000).argParser(intRange('--timeout', 1, MAX_TIMEOUT_MS, 'ms')))
     .addOption(new Option('--retries <n>', 'extra UDP tries after a timeout').default(2).argParser(argParser((t) => {
       if (!/^\d+$/.test(t) || Number(t) > 10) throw invalidArgument(`--retries "${t}" must be 0-10`);
       return Number(t);
@@ -124,6 +161,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   if (!isIP(opts.host)) throw invalidArgument(`--host "${opts.host}" must be an IP address (like 127.0.0.1 or 10.0.0.53): the server binds exactly that address`);
 
   // Load every zone before binding anything: a broken file stops the start with file:line.
+  for (const f of files) checkZoneFile(f);
   const zonesByFile = new Map<string, Zone>();
   for (const f of files) {
     const z = loadLogged(f, log);
@@ -142,6 +180,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
     allowTransfer: opts.allowTransfer,
     tcpIdleMs: opts.tcpIdle * 1000,
     maxConnections: opts.maxConnections,
+    maxUdpSize: opts.maxUdpSize,
     cacheSize: opts.cache ? 10_000 : 0,
     onNotify: opts.secondary ? (q, c) => secondary!.notify(q, c) : undefined,
     unavailable: opts.secondary ? () => (secondary?.zone() ? [] : [canonicalName(opts.zoneName!)]) : undefined,
@@ -235,6 +274,7 @@ function recordJson(r: ResourceRecord): Record<string, unknown> {
 }
 
 async function runQuery(name: string, typeText: string, opts: { server: Endpoint; tcp?: boolean; noedns?: boolean; timeout: number; retries: number; json?: boolean }): Promise<void> {
+  parseDomainName(name, 'name');
   const type = typeFromName(typeText);
   if (type === undefined) throw invalidArgument(`unknown record type "${typeText}" (try A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, ANY)`);
   if (type === TYPES.AXFR) {

@@ -114,7 +114,7 @@ describe('answer policy', () => {
   });
 
   it('EDNS: answers with its own OPT and takes the client limit; BADVERS for version 1', () => {
-    const a = answer(q('www.example.com', 1, { additionals: [optRecord(4096)] }), zones, udp);
+    const a = answer(q('www.example.com', 1, { additionals: [optRecord(4096)] }), zones, { ...udp, maxUdpSize: 4096 });
     expect(a.udpLimit).toBe(4096);
     expect(a.response!.additionals.at(-1)).toMatchObject({ type: TYPES.OPT, class: SERVER_UDP_PAYLOAD, ttl: 0 });
     // RFC 3225 3: DO copied from the query (dig +dnssec)
@@ -128,6 +128,24 @@ describe('answer policy', () => {
     expect(twoOpt.answers).toEqual([]);
     const v1 = answer(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), ttl: 1 << 16 }] }), zones, udp).response!;
     expect(v1.additionals[0]!.ttl >>> 24).toBe(1); // extended rcode 16 = BADVERS
+  });
+
+  it('UDP answers are capped at the server\'s own limit, not the client\'s advertisement (amplification)', () => {
+    expect(answer(q('www.example.com', 1, { additionals: [optRecord(65535)] }), zones, udp).udpLimit).toBe(SERVER_UDP_PAYLOAD);
+    expect(answer(q('www.example.com', 1, { additionals: [optRecord(65535)] }), zones, { ...udp, maxUdpSize: 4096 }).udpLimit).toBe(4096);
+    expect(answer(q('www.example.com', 1, { additionals: [optRecord(800)] }), zones, udp).udpLimit).toBe(800);
+  });
+
+  it('malformed EDNS and meaningless qtypes get FORMERR (RFC 6891 6.1.1, as BIND)', () => {
+    const formerr = (m: Message): void => expect(answer(m, zones, udp).response!.flags.rcode).toBe(RCODES.FORMERR);
+    formerr(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), name: 'x.example.com' }] }));
+    formerr(q('www.example.com', 1, { answers: [optRecord(1232)] }));
+    formerr(q('www.example.com', 1, { authorities: [optRecord(1232)] }));
+    formerr(q('www.example.com', 0));
+    formerr(q('www.example.com', TYPES.OPT, { additionals: [optRecord(1232)] }));
+    const badOpt = answer(q('www.example.com', 1, { additionals: [{ ...optRecord(1232), name: 'x' }] }), zones, udp).response!;
+    expect(badOpt.answers).toEqual([]);
+    expect(badOpt.additionals).toEqual([]); // no OPT in answer to a broken OPT, as BIND
   });
 
   it('AXFR: TCP and allowed only; streamed as SOA ... SOA', () => {

@@ -41,6 +41,17 @@ export interface AnswerContext {
   transferAllowed: boolean;
   /** Zones we should serve but hold no copy of (a secondary before its first transfer or after expire). */
   unavailable?: readonly string[];
+  /** Largest UDP answer this server sends, whatever the client advertises; default SERVER_UDP_PAYLOAD. */
+  maxUdpSize?: number;
+}
+
+/** Why a query's EDNS is malformed (RFC 6891 6.1.1), or undefined when it is fine or absent. */
+function ednsFault(query: Message): string | undefined {
+  if (query.answers.some((r) => r.type === TYPES.OPT) || query.authorities.some((r) => r.type === TYPES.OPT)) return 'OPT outside the additional section';
+  const opts = query.additionals.filter((r) => r.type === TYPES.OPT);
+  if (opts.length > 1) return 'more than one OPT record';
+  if (opts[0] && opts[0].name !== '') return 'OPT owner name is not the root';
+  return undefined;
 }
 
 function reply(query: Message, rcode: number, over: Partial<Message> = {}): Message {
@@ -177,10 +188,12 @@ function normalizedQname(name: string): string {
 /** Answers one decoded query from `zones`. Never throws for any decoded message. */
 export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContext): Answer {
   const edns = getEdns(query);
-  const udpLimit = edns ? Math.max(512, Math.min(edns.udpSize, 65535)) : 512;
+  // The client's advertised size, capped at our own limit (RFC 6891 6.2.5; BIND's max-udp-size):
+  // otherwise a 40-octet query with a 65535 advertisement draws a 60 KB answer to any spoofed source.
+  const udpLimit = edns ? Math.max(512, Math.min(edns.udpSize, ctx.maxUdpSize ?? SERVER_UDP_PAYLOAD)) : 512;
   if (query.flags.qr) return { response: null, udpLimit };
-  // RFC 6891 6.1.1: more than one OPT RR is a FORMERR (MUST)
-  if (edns && query.additionals.filter((r) => r.type === TYPES.OPT).length > 1) return { response: reply(query, RCODES.FORMERR), udpLimit: 512 };
+  // RFC 6891 6.1.1: one OPT, in the additional section, owned by the root; else FORMERR (as BIND)
+  if (ednsFault(query)) return { response: reply(query, RCODES.FORMERR), udpLimit: 512 };
   const withOpt = (m: Message): Message => {
     // RFC 3225 3: the DO bit of the query MUST be copied in the response
     if (edns) m.additionals.push(edns.do ? { ...optRecord(SERVER_UDP_PAYLOAD), ttl: 0x8000 } : optRecord(SERVER_UDP_PAYLOAD));
@@ -195,6 +208,8 @@ export function answer(query: Message, zones: readonly Zone[], ctx: AnswerContex
   if (query.flags.opcode !== OPCODES.QUERY) return { response: withOpt(reply(query, RCODES.NOTIMP)), udpLimit };
   if (query.questions.length !== 1) return { response: withOpt(reply(query, RCODES.FORMERR)), udpLimit };
   const q: Question = query.questions[0]!;
+  // type 0 is reserved (RFC 6895 3.1) and OPT is a pseudo-record (RFC 6891 6.1.1): nothing to ask
+  if (q.type === 0 || q.type === TYPES.OPT) return { response: withOpt(reply(query, RCODES.FORMERR)), udpLimit };
   const qname = canonicalName(q.name);
   if (q.class !== CLASSES.IN && q.class !== CLASSES.ANY) return { response: withOpt(reply(query, RCODES.REFUSED)), udpLimit };
   const zone = findZone(zones, qname);

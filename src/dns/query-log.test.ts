@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { netEvent } from '../events.js';
-import { queryLogger } from './query-log.js';
+import { MAX_BACKLOG, queryLogger } from './query-log.js';
 
 /** A pino logger shaped like createLogger()'s (isoTime, name, pid) writing into an array. */
 function capture(): { log: pino.Logger; lines: string[] } {
@@ -60,5 +60,37 @@ describe('query log record', () => {
     log.level = 'warn';
     queryLogger(log, { address: '127.0.0.1', port: 1 })('udp', '127.0.0.1', 2, { qname: 'a', qtype: 'A', rcode: 'NOERROR', tc: false }, 1);
     expect(lines).toHaveLength(0);
+  });
+
+  it('holds at most MAX_BACKLOG while the destination is busy, then drops and counts (a flood must not pile up in memory)', async () => {
+    const lines: string[] = [];
+    let release: (() => void) | undefined;
+    const stream = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        release = cb; // a slow disk: the first write never completes until we say so
+      },
+    });
+    const log = pino({ level: 'info', base: { name: 'socketlab-dns', pid: 123 }, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+    const ql = queryLogger(log, { address: '127.0.0.1', port: 5300 });
+    const meta = { qname: 'www.example.com', qtype: 'A', rcode: 'NOERROR', tc: false };
+    const N = 60_000; // ~15 MB of records
+    for (let i = 0; i < N; i++) ql('tcp', '127.0.0.1', 40000, meta, 60);
+    ql.flush();
+    // the destination catches up: what was held is written, and the loss is said in one record
+    for (let i = 0; i < 10_000 && release; i++) {
+      const r = release;
+      release = undefined;
+      r();
+      await new Promise((res) => setImmediate(res));
+    }
+    ql.close();
+    await new Promise((res) => setImmediate(res));
+    const dropped = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.event === 'dns.query.dropped');
+    const written = lines.length - dropped.length;
+    expect(written).toBeLessThan(N);
+    expect(written * 200).toBeLessThan(MAX_BACKLOG + 256 * 1024); // held: about MAX_BACKLOG of text
+    expect(dropped.reduce((n, r) => n + (r.dropped as number), 0)).toBe(N - written);
   });
 });

@@ -32,6 +32,12 @@ export interface QueryLog {
 
 /** Records are batched up to this many characters before one write to the pino destination. */
 const BATCH = 64 * 1024;
+/**
+ * Characters held while the destination is still busy with earlier writes; further records are
+ * dropped and counted. A flood (a TCP client pipelining thousands of queries on many connections)
+ * logs faster than a file takes it — 160,000 records, ~50 MB, piled up in one burst.
+ */
+export const MAX_BACKLOG = 4 * 1024 * 1024;
 const pendingFlushers = new Set<() => void>();
 let exitHooked = false;
 function flushAtExit(fn: () => void): void {
@@ -44,7 +50,9 @@ function flushAtExit(fn: () => void): void {
 }
 
 interface PinoInternals {
+  /** false: the destination's own buffer is over its high-water mark; 'drain' follows. */
   write?: (s: string) => unknown;
+  once?: (event: 'drain', fn: () => void) => unknown;
   flushSync?: () => void;
   /** SonicBoom in sync mode (SOCKETLAB_LOG_SYNC=1): readers expect each record at once. */
   sync?: boolean;
@@ -63,6 +71,7 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const level = formatters?.level ? JSON.stringify(formatters.level('info', 30)) : '{"level":30}';
   const fast =
     typeof stream?.write === 'function' &&
+    typeof stream.once === 'function' &&
     typeof timeFn === 'function' &&
     typeof chindings === 'string' &&
     !mixin &&
@@ -89,16 +98,33 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   // a write per 4 KiB, and each of those is a thread-pool round trip.
   let pending = '';
   const live = stream!.sync === true;
-  const flush = (): void => {
-    if (pending === '') return;
+  let busy = false;
+  let dropped = 0;
+  const write = (): void => {
     const p = pending;
     pending = '';
-    stream!.write!(p);
+    if (stream!.write!(p) === false && !busy) {
+      busy = true;
+      stream!.once!('drain', onDrain);
+    }
+  };
+  const onDrain = (): void => {
+    busy = false;
+    if (dropped > 0) {
+      const n = dropped;
+      dropped = 0;
+      log.warn({ event: 'dns.query.dropped', dropped: n }, `${n} query log records dropped: the log destination could not keep up`);
+    }
+    flush();
+  };
+  /** Hands the batch over unless the destination is still busy (then it waits for 'drain'). */
+  const flush = (): void => {
+    if (pending !== '' && !busy) write();
   };
   const timer = setInterval(flush, 200);
   timer.unref();
   const atExit = (): void => {
-    flush();
+    if (pending !== '') write();
     try {
       stream!.flushSync?.();
     } catch {
@@ -107,7 +133,7 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   };
   flushAtExit(atExit);
   const close = (): void => {
-    flush();
+    if (pending !== '') write();
     clearInterval(timer);
     pendingFlushers.delete(atExit);
   };
@@ -117,6 +143,10 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     if (now !== lastMs) {
       lastMs = now;
       lastTime = timeFn!();
+    }
+    if (busy && pending.length >= MAX_BACKLOG) {
+      dropped++;
+      return;
     }
     const frag = (meta.fragment ??= `,"qname":${JSON.stringify(meta.qname)},"qtype":${JSON.stringify(meta.qtype)},"rcode":${JSON.stringify(meta.rcode)}`);
     const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { formatEndpoint, normalizeAddress, type Endpoint } from '../socket-pair.js';
 import { canonicalName, emptyFlags, OPCODES, RCODES, TYPES, type Message, type SoaData } from './codec.js';
 import { LabError } from '../errors.js';
+import { setLongTimeout, type LongTimer } from '../core/timers.js';
 import { sessionAxfr, sessionQuery, TcpSession } from './client.js';
 import { buildZone, serialGreater, type Zone } from './zone.js';
 
@@ -46,17 +47,32 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
   const primaryText = formatEndpoint(opts.primary);
   let zone: Zone | undefined;
   let lastOk = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
+  let expireTimer: LongTimer | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
   let lastError: string | undefined;
 
   const soa = (): SoaData | undefined => zone?.soa.data;
+  // SOA REFRESH/RETRY/EXPIRE are 32-bit seconds (up to 136 years); setTimeout holds 24.8 days and
+  // fires a longer delay after 1 ms — a 30-day refresh became ~680 SOA queries a second, forever.
   const schedule = (seconds: number): void => {
     if (closed) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void check('refresh'), Math.max(1, seconds) * 1000);
+    timer?.clear();
+    timer = setLongTimeout(() => void check('refresh'), Math.max(1, seconds) * 1000);
+  };
+  const expireZone = (): void => {
+    if (!zone) return;
+    log.error({ zone: origin || '.', expire: zone.soa.data.expire }, 'zone expired: no contact with the primary for SOA expire seconds; no longer serving it');
+    zone = undefined;
+    opts.onZone(undefined);
+  };
+  /** (Re)arms the expire timer after contact with the primary (RFC 1035 3.3.13 EXPIRE). */
+  const touchExpire = (): void => {
+    expireTimer?.clear();
+    if (closed || !zone) return;
+    expireTimer = setLongTimeout(expireZone, zone.soa.data.expire * 1000);
   };
 
   // One TCP connection to the primary, reused for SOA checks and transfers until the primary
@@ -83,6 +99,7 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
     const old = zone?.soa.data.serial;
     zone = z;
     lastOk = now();
+    touchExpire();
     opts.onZone(z);
     log.info(
       { ...netEvent('dns.axfr', 'tcp', local, opts.primary, 'out'), zone: origin || '.', serial: z.soa.data.serial, previousSerial: old ?? null, records: t.records.length, messages: t.messages, size: t.size, reason, rcode: 'NOERROR' },
@@ -101,7 +118,10 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
         const local = zone.soa.data.serial;
         log.info({ ...netEvent('dns.query', r.transport, r.local, opts.primary, 'in'), qname: origin || '.', qtype: 'SOA', rcode: 'NOERROR', size: r.size, tc: false, serial: remote.serial, localSerial: local, reason }, 'primary serial checked');
         if (serialGreater(remote.serial, local)) await transfer(reason);
-        else lastOk = now();
+        else {
+          lastOk = now();
+          touchExpire();
+        }
       }
       lastError = undefined;
       schedule(opts.refreshS ?? soa()!.refresh);
@@ -110,11 +130,7 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
       const s = soa();
       const retry = s ? s.retry : (opts.refreshS ?? 5);
       log.warn({ zone: origin || '.', primary: primaryText, err: (err as Error).message, retryInS: retry }, 'cannot reach primary; keeping the last good copy');
-      if (s && zone && now() - lastOk > s.expire * 1000) {
-        log.error({ zone: origin || '.', expire: s.expire }, 'zone expired: no contact with the primary for SOA expire seconds; no longer serving it');
-        zone = undefined;
-        opts.onZone(undefined);
-      }
+      if (s && zone && now() - lastOk > s.expire * 1000) expireZone();
       schedule(Math.min(retry, opts.refreshS ?? retry));
     }
   };
@@ -158,7 +174,8 @@ export function startSecondary(opts: SecondaryOptions): Secondary {
     },
     close() {
       closed = true;
-      clearTimeout(timer);
+      timer?.clear();
+      expireTimer?.clear();
       session.close();
     },
   };

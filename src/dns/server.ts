@@ -14,19 +14,19 @@ import { bindError } from '../bind-errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { netEvent } from '../events.js';
 import { normalizeAddress, type Endpoint } from '../socket-pair.js';
+import { MAX_TIMEOUT_MS } from '../core/timers.js';
 import {
   decode,
-  Deframer,
   emptyFlags,
   encodeLimited,
-  frame,
   OPCODES,
   RCODES,
   rcodeName,
   typeName,
   type Message,
 } from './codec.js';
-import { answer, axfrMessages } from './policy.js';
+import { answer, axfrMessages, SERVER_UDP_PAYLOAD } from './policy.js';
+import { serveTcpSession } from './tcp-session.js';
 import type { Zone } from './zone.js';
 import { parseAcl, LOOPBACK_ACL, type Acl } from './acl.js';
 import { queryLogger, type QueryMeta } from './query-log.js';
@@ -48,6 +48,10 @@ export interface DnsServerOptions {
   maxConnections?: number;
   /** Response cache entries per transport; 0 disables the cache. Default 10000. */
   cacheSize?: number;
+  /** Octets of cached answers per transport; default 16 MiB. */
+  cacheBytes?: number;
+  /** Largest UDP answer, whatever size the client advertises (BIND's max-udp-size); default 1232. */
+  maxUdpSize?: number;
   /** Handles NOTIFY (opcode 4) from primaries; a secondary provides it. */
   onNotify?: (query: Message, client: Endpoint) => Message;
   /** Origins this server should serve but holds no copy of yet: answered SERVFAIL, not REFUSED. */
@@ -61,11 +65,39 @@ export interface DnsListener extends Listener {
   zones(): Zone[];
 }
 
-/** Answers queued for a TCP client that does not read, before we stop reading its queries. */
-const MAX_UNREAD = 1 << 20;
+/** Answers larger than this are not cached. */
+const MAX_CACHED_ANSWER = 16 * 1024;
 
 interface Cached extends QueryMeta {
   buf: Buffer;
+}
+
+/**
+ * Answers by query bytes, bounded in entries and in octets: keyed by bytes, a client varying the
+ * case of a name (or its ID-free bits) fills it with copies of one large answer — 10,000 copies of
+ * a 61 KB TCP answer would be 600 MB kept after every connection closed. Full: start over.
+ */
+class ResponseCache {
+  private map = new Map<string, Cached>();
+  private bytes = 0;
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
+  get(key: string): Cached | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, c: Cached): void {
+    // a large answer costs more to keep than to build again (encoding is cheap next to sending it)
+    if (this.maxEntries <= 0 || c.buf.length > MAX_CACHED_ANSWER) return;
+    if (this.map.size >= this.maxEntries || this.bytes + c.buf.length + key.length > this.maxBytes) this.clear();
+    this.map.set(key, c);
+    this.bytes += c.buf.length + key.length;
+  }
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
 }
 
 /** Starts serving; resolves once both sockets listen on the same port. */
@@ -73,12 +105,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? silentLogger();
   const acl = opts.allowTransfer ?? parseAcl(LOOPBACK_ACL);
-  const idleMs = opts.tcpIdleMs ?? 10_000;
+  // setTimeout cannot hold more than MAX_TIMEOUT_MS (24.8 days): a longer idle time is "forever"
+  const idleMs = Math.min(opts.tcpIdleMs ?? 10_000, MAX_TIMEOUT_MS);
   const maxTcp = opts.maxTcpMessage ?? 16_384;
   const cacheSize = opts.cacheSize ?? 10_000;
+  const maxUdpSize = opts.maxUdpSize ?? SERVER_UDP_PAYLOAD;
   let zones = opts.zones;
-  const udpCache = new Map<string, Cached>();
-  const tcpCache = new Map<string, Cached>();
+  const udpCache = new ResponseCache(cacheSize, opts.cacheBytes ?? 16 << 20);
+  const tcpCache = new ResponseCache(cacheSize, opts.cacheBytes ?? 16 << 20);
 
   const { udp, tcp, port } = await bindBoth(host, opts.port ?? 0, opts.maxConnections ?? 256);
   const family: BoundAddress['family'] = isIPv6(host) ? 'IPv6' : 'IPv4';
@@ -92,7 +126,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   const handle = (buf: Buffer, transport: 'udp' | 'tcp', client: Endpoint): Buffer[] => {
     let query: Message;
     try {
-      query = decode(buf);
+      query = decode(buf, { rejectTrailing: true });
     } catch (err) {
       log.warn({ ...netEvent('dns.query', transport, client, server), size: buf.length, err: (err as Error).message }, 'malformed message');
       // RFC 1035 4.1.1: FORMERR when the header is readable and it is a query; otherwise drop.
@@ -108,7 +142,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
       log.info({ ...netEvent('dns.notify', transport, client, server), ...meta, rcode: rcodeName(r[3]! & 0xf), size: r.length }, 'notify received');
       return [r];
     }
-    const a = answer(query, zones, { transport, transferAllowed: acl.allows(client.address), unavailable: opts.unavailable?.() });
+    const a = answer(query, zones, { transport, transferAllowed: acl.allows(client.address), unavailable: opts.unavailable?.(), maxUdpSize });
     if (!a.response) return [];
     if (a.axfr) {
       const msgs = axfrMessages(query, a.axfr).map((m) => encodeLimited(m).buf);
@@ -122,9 +156,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
     const enc = encodeLimited(a.response, transport === 'udp' ? a.udpLimit : 65535);
     const c: Cached = { buf: enc.buf, ...meta, rcode: rcodeName(a.response.flags.rcode), tc: enc.truncated || a.response.flags.tc };
     if (cacheSize > 0 && query.flags.opcode === OPCODES.QUERY && buf.length <= 512 && q && q.type !== 252 && q.type !== 251) {
-      const cache = transport === 'udp' ? udpCache : tcpCache;
-      if (cache.size >= cacheSize) cache.clear();
-      cache.set(buf.toString('latin1', 2), c);
+      (transport === 'udp' ? udpCache : tcpCache).set(buf.toString('latin1', 2), c);
     }
     logQuery(transport, client, c, enc.buf.length);
     if (a.response.flags.rcode === RCODES.REFUSED && q && (q.type === 252 || q.type === 251)) {
@@ -134,7 +166,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   };
 
   /** Cache hit: the stored answer with this query's ID. */
-  const fromCache = (buf: Buffer, cache: Map<string, Cached>, transport: 'udp' | 'tcp', client: Endpoint): Buffer | undefined => {
+  const fromCache = (buf: Buffer, cache: ResponseCache, transport: 'udp' | 'tcp', client: Endpoint): Buffer | undefined => {
     if (buf.length < 12 || buf.length > 512) return undefined;
     const hit = cache.get(buf.toString('latin1', 2));
     if (!hit) return undefined;
@@ -183,62 +215,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
     sockets.add(sock);
     const client = { address: normalizeAddress(sock.remoteAddress ?? '?'), port: sock.remotePort ?? 0 };
     log.info(netEvent('tcp.accept', 'tcp', client, server), 'tcp connection accepted');
-    const deframer = new Deframer();
-    sock.setNoDelay(true);
-    sock.setTimeout(idleMs, () => {
-      log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'idle' }, 'idle tcp connection closed');
-      sock.destroy();
-    });
-    // Slowloris: the idle timer restarts on every byte, so a frame trickled in one octet at a time
-    // would hold the connection forever. A started message must complete within the idle time
-    // (counted only while we read: while this client is paused for not reading, its rest cannot arrive).
-    let partial: NodeJS.Timeout | undefined;
-    const stopPartial = (): void => {
-      clearTimeout(partial);
-      partial = undefined;
-    };
-    sock.on('data', (chunk: Buffer) => {
-      try {
-        deframer.push(chunk);
-        const out: Buffer[] = [];
-        for (;;) {
-          const len = deframer.peekLength();
-          if (len !== null && len > maxTcp) {
-            log.warn({ ...netEvent('dns.query', 'tcp', client, server), size: len }, `tcp message of ${len} octets exceeds ${maxTcp}; connection closed`);
-            sock.destroy();
-            return;
-          }
-          const msg = deframer.next();
-          if (!msg) break;
-          stopPartial();
-          const hit = fromCache(msg, tcpCache, 'tcp', client);
-          if (hit) out.push(hit);
-          else out.push(...handle(msg, 'tcp', client));
-        }
-        if (out.length === 1) sock.write(frame(out[0]!));
-        else if (out.length > 1) sock.write(Buffer.concat(out.map(frame)));
-        // a client that pipelines queries but does not read its answers: stop reading from it
-        if (sock.writableLength > MAX_UNREAD && !sock.isPaused()) {
-          sock.pause();
-          sock.once('drain', () => sock.resume());
-        }
-        if (sock.isPaused()) stopPartial();
-        else if (deframer.buffered > 0 && !partial) {
-          partial = setTimeout(() => {
-            log.info({ ...netEvent('tcp.close', 'tcp', client, server), reason: 'partial message', buffered: deframer.buffered }, 'tcp message not completed within the idle time; connection closed');
-            sock.destroy();
-          }, idleMs);
-        }
-      } catch (err) {
-        log.error({ ...netEvent('dns.query', 'tcp', client, server), err }, 'handler error; connection closed');
-        sock.destroy();
-      }
-    });
-    sock.on('error', (err) => log.debug({ ...netEvent('tcp.close', 'tcp', client, server), err: err.message }, 'tcp connection error'));
-    sock.on('close', () => {
-      stopPartial();
-      sockets.delete(sock);
-      log.debug(netEvent('tcp.close', 'tcp', client, server), 'tcp connection closed');
+    sock.once('close', () => sockets.delete(sock));
+    serveTcpSession(sock, {
+      log,
+      server,
+      client,
+      idleMs,
+      maxMessage: maxTcp,
+      answer: (msg) => {
+        const hit = fromCache(msg, tcpCache, 'tcp', client);
+        return hit ? [hit] : handle(msg, 'tcp', client);
+      },
     });
   });
   tcp.on('error', (err) => log.error({ err }, 'tcp listener error'));

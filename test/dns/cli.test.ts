@@ -106,12 +106,21 @@ describe('socketlab dns: bad input says what and where', () => {
     [['dns', 'serve', '--zone', 'x', '--notify', 'localhost'], 2, /--notify: "localhost" needs an IP address/],
     [['dns', 'serve', '--zone', 'x', '--port', '70000'], 2, /out of range/],
     [['dns', 'serve', '--zone', EXAMPLE_ZONE, '--host', 'localhost'], 2, /--host "localhost" must be an IP address/],
-    [['dns', 'serve', '--zone', '/nonexistent.zone'], 1, /^socketlab: \/nonexistent\.zone: cannot read zone file: ENOENT/],
+    [['dns', 'serve', '--zone', '/nonexistent.zone'], 2, /^socketlab: --zone \/nonexistent\.zone: cannot read zone file: no such file \(ENOENT\)$/m],
+    [['dns', 'serve', '--zone', '/tmp'], 2, /^socketlab: --zone \/tmp: cannot read zone file: it is a directory \(EISDIR\)$/m],
+    [['dns', 'query', 'a..b', '--server', '127.0.0.1:5300'], 2, /^socketlab: name "a\.\.b" is not a valid domain name: empty label$/m],
+    [['dns', 'query', `${'x'.repeat(64)}.example.com`, '--server', '127.0.0.1:5300'], 2, /is not a valid domain name: label longer than 63 octets$/m],
+    [['dns', 'serve', '--secondary', '127.0.0.1:5300', '--zone-name', 'a..b'], 2, /--zone-name "a\.\.b" is not a valid domain name: empty label/],
+    [['dns', 'serve', '--zone', EXAMPLE_ZONE, '--tcp-idle', '2147484'], 2, /--tcp-idle "2147484" must be a whole number from 1 to 2147483 seconds/],
+    [['dns', 'serve', '--secondary', '127.0.0.1:5300', '--zone-name', 'x.', '--refresh', '4294967296'], 2, /--refresh "4294967296" must be a whole number from 1 to 4294967295 seconds/],
+    [['dns', 'serve', '--zone', EXAMPLE_ZONE, '--max-udp-size', '65535'], 2, /--max-udp-size "65535" must be a whole number from 512 to 4096 octets/],
+    [['dns', 'query', 'x', '--timeout', '2147483648'], 2, /--timeout "2147483648" must be a whole number from 1 to 2147483647 ms/],
   ])('%j -> exit %i', async (args, code, message) => {
     const r = await runCli(args as string[]);
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+    expect(r.stderr).not.toMatch(/unexpected error|Warning/);
   });
 
   it('a broken zone file stops the start with file:line: what is wrong', async () => {

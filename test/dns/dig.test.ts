@@ -2,6 +2,8 @@
 // process on 127.0.0.1, over UDP and TCP.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { decode, encode, RCODES, TYPES } from '../../src/dns/codec.js';
 import { buildQuery } from '../../src/dns/client.js';
@@ -154,5 +156,49 @@ describeWithPeers('dns serve: truncation and transfer policy seen in the log', [
     const denied = closed.records().find((r) => r.event === 'dns.axfr')!;
     expect(denied).toMatchObject({ transport: 'tcp', rcode: 'REFUSED' });
     expect(denied.pair).toMatch(/^127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$/);
+  });
+});
+
+describeWithPeers('dns serve: UDP answers are capped at the server\'s size, not the client\'s (amplification)', ['dig'], () => {
+  /** A zone with a ~15 KB TXT RRset: far above 1232 octets. */
+  function bigTxtZone(dir: string): string {
+    const f = join(dir, 'big.zone');
+    const txt = Array.from({ length: 60 }, (_, i) => `big TXT "${String(i).padStart(3, '0')}${'x'.repeat(240)}"`);
+    writeFileSync(f, ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns h 1 3600 600 86400 300', '@ NS ns', 'ns A 127.0.0.1', ...txt, ''].join('\n'));
+    return f;
+  }
+  const size = (out: string): number => Number(/MSG SIZE\s+rcvd: (\d+)/.exec(out)![1]);
+
+  it('dig +bufsize=32767 +ignore: TC set and at most 1232 octets (the default --max-udp-size); a raw 65535 advertisement too', async () => {
+    using dir = tempDir();
+    await using srv = await startDns(['--zone', bigTxtZone(dir.path)], dir.path);
+    // dig 9.18 sends its default 1232 for +bufsize above 32767, so 32767 is the largest it really asks for
+    const out = await dig(srv.port, ['+bufsize=32767', '+ignore', 'big.big.test', 'TXT']);
+    expect(out).toMatch(/; EDNS: version: 0, flags:; udp: 1232/);
+    expect(out).toMatch(/;; flags: qr aa tc;/);
+    expect(size(out)).toBeLessThanOrEqual(1232);
+    const sock = dgram.createSocket('udp4');
+    try {
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no reply')), 5000);
+        sock.once('message', (b) => (clearTimeout(t), resolve(b)));
+        sock.send(encode(buildQuery('big.big.test', TYPES.TXT, { id: 5, edns: 65535 })), srv.port, '127.0.0.1');
+      });
+      expect(reply.length).toBeLessThanOrEqual(1232);
+      expect(decode(reply).flags.tc).toBe(true);
+    } finally {
+      sock.close();
+    }
+    // the whole RRset is still there over TCP
+    expect(await dig(srv.port, ['+tcp', '+short', 'big.big.test', 'TXT']).then((o) => o.trim().split('\n').length)).toBe(60);
+  });
+
+  it('--max-udp-size 4096 raises the cap (BIND\'s max-udp-size)', async () => {
+    using dir = tempDir();
+    await using srv = await startDns(['--zone', bigTxtZone(dir.path), '--max-udp-size', '4096'], dir.path);
+    const out = await dig(srv.port, ['+bufsize=32767', '+ignore', 'big.big.test', 'TXT']);
+    expect(out).toMatch(/;; flags: qr aa tc;/);
+    expect(size(out)).toBeGreaterThan(1232);
+    expect(size(out)).toBeLessThanOrEqual(4096);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,4 +54,20 @@ export function dig(port: number, args: string[]): Promise<string> {
       else resolve(stdout);
     });
   });
+}
+
+/** Owner of the ~61 KB TXT RRset in bigTxtZone() (the size from issue 8's memory report). */
+export const BIG_TXT_OWNER = 'bigtxtrecordset.big.test';
+
+/** Writes zone big.test. with a TXT RRset of about 61 KB on the wire at BIG_TXT_OWNER; returns its path. */
+export function bigTxtZone(dir: string): string {
+  const f = join(dir, 'big.zone');
+  const txt = Array.from({ length: 235 }, (_, i) => `${BIG_TXT_OWNER}. TXT "${String(i).padStart(3, '0')}${'x'.repeat(252)}"`);
+  writeFileSync(f, ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns hostmaster 1 3600 600 86400 300', '@ NS ns', 'ns A 127.0.0.1', ...txt, ''].join('\n'));
+  return f;
+}
+
+/** Resident set of process `pid` in MiB, from /proc/PID/status. */
+export function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }

@@ -131,3 +131,20 @@ describeWithPeers('dns primary + secondary (two processes)', ['dig'], () => {
     expect(await dig(secondary.port, ['www.debian.org'])).toMatch(/status: REFUSED/);
   });
 });
+
+describeWithPeers('dns secondary timers past 24.8 days', ['dig'], () => {
+  it('a SOA refresh of 30 days waits (chained timer), not ~680 SOA queries a second from a 1 ms overflow', async () => {
+    using dir = tempDir();
+    const zone = join(dir.path, 'long.zone');
+    // refresh 30 days, retry 30 days, expire 46 days: all above setTimeout's 2^31-1 ms
+    writeFileSync(zone, '$ORIGIN long.test.\n$TTL 60\n@ SOA ns h 7 2592000 2592000 4000000 60\n@ NS ns\nns A 192.0.2.53\nwww A 192.0.2.80\n');
+    await using primary = await startDns(['--zone', zone], dir.path, 'primary', { SOCKETLAB_LOG_SYNC: '1' });
+    await using secondary = await startDns(['--secondary', `127.0.0.1:${primary.port}`, '--zone-name', 'long.test.'], dir.path, 'secondary');
+    expect(await dig(secondary.port, ['+short', 'www.long.test'])).toBe('192.0.2.80\n');
+    await new Promise((r) => setTimeout(r, 1500)); // a bounded window to count in, not a timing assertion
+    const soaChecks = primary.records().filter((r) => r.event === 'dns.query' && r.qtype === 'SOA');
+    expect(soaChecks.length).toBe(0); // the next check is due in 30 days
+    expect(secondary.stderr()).not.toMatch(/TimeoutOverflowWarning/);
+    expect(await dig(secondary.port, ['+short', 'www.long.test'])).toBe('192.0.2.80\n'); // still served: expire is 46 days away
+  });
+});

@@ -124,3 +124,49 @@ describe('startDnsServer', () => {
     await expect(startDnsServer({ zones, port: a.address.port })).rejects.toMatchObject({ code: 'LAB_ERR_PORT_IN_USE' });
   });
 });
+
+describe('startDnsServer: malformed EDNS and queries get FORMERR, as BIND 9.18 does for the EDNS cases', () => {
+  const name = (n: string): Buffer => Buffer.concat([...n.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  const header = (qd: number, an: number, ns: number, ar: number): Buffer => {
+    const b = Buffer.alloc(12);
+    b.writeUInt16BE(0x4242, 0);
+    [qd, an, ns, ar].forEach((v, i) => b.writeUInt16BE(v, 4 + i * 2));
+    return b;
+  };
+  const question = (type = TYPES.A): Buffer => Buffer.concat([name('www.example.com'), Buffer.from([type >> 8, type & 0xff, 0, 1])]);
+  const opt = (owner: string | null, rdata = Buffer.alloc(0)): Buffer => {
+    const fixed = Buffer.alloc(10);
+    fixed.writeUInt16BE(TYPES.OPT, 0);
+    fixed.writeUInt16BE(1232, 2);
+    fixed.writeUInt16BE(rdata.length, 8);
+    return Buffer.concat([owner === null ? Buffer.from([0]) : name(owner), fixed, rdata]);
+  };
+  const cases: [string, Buffer, number][] = [
+    ['a well-formed query (control)', Buffer.concat([header(1, 0, 0, 1), question(), opt(null)]), RCODES.NOERROR],
+    ['a well-formed EDNS option (control)', Buffer.concat([header(1, 0, 0, 1), question(), opt(null, Buffer.from([0, 10, 0, 2, 1, 2]))]), RCODES.NOERROR],
+    ['OPT with a non-root owner', Buffer.concat([header(1, 0, 0, 1), question(), opt('x.example')]), RCODES.FORMERR],
+    ['OPT in the answer section', Buffer.concat([header(1, 1, 0, 0), question(), opt(null)]), RCODES.FORMERR],
+    ['OPT in the authority section', Buffer.concat([header(1, 0, 1, 0), question(), opt(null)]), RCODES.FORMERR],
+    ['an EDNS option longer than its record', Buffer.concat([header(1, 0, 0, 1), question(), opt(null, Buffer.from([0, 10, 0, 8, 1, 2]))]), RCODES.FORMERR],
+    ['trailing octets after the question', Buffer.concat([header(1, 0, 0, 0), question(), Buffer.from([1, 2, 3])]), RCODES.FORMERR],
+    ['qtype 0', Buffer.concat([header(1, 0, 0, 1), question(0), opt(null)]), RCODES.FORMERR],
+    ['qtype 41 (OPT)', Buffer.concat([header(1, 0, 0, 1), question(TYPES.OPT), opt(null)]), RCODES.FORMERR],
+  ];
+  it.each(cases)('%s', async (_what, wire, rcode) => {
+    await using srv = await startDnsServer({ zones });
+    const sock = dgram.createSocket('udp4');
+    try {
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no reply')), 5000);
+        sock.once('message', (b) => (clearTimeout(t), resolve(b)));
+        sock.send(wire, srv.address.port, '127.0.0.1');
+      });
+      const m = decode(reply);
+      expect(m.id).toBe(0x4242);
+      expect(m.flags.rcode).toBe(rcode);
+      if (rcode === RCODES.FORMERR) expect(m.answers).toEqual([]);
+    } finally {
+      sock.close();
+    }
+  });
+});
