@@ -501,7 +501,10 @@ function safeIp(text: string): number | undefined {
 /** Client identifier (option 61) as colon hex, or ''. */
 export function clientIdOf(msg: DhcpMessage): string {
   const v = msg.options[Opt.CLIENT_ID];
-  return typeof v === 'string' && v.length > 0 ? (v.match(/../g) ?? []).join(':') : '';
+  if (typeof v !== 'string' || v.length < 2) return '';
+  let out = v.slice(0, 2); // pairs joined by ':' (an odd last digit is dropped, as before)
+  for (let i = 2; i + 2 <= v.length; i += 2) out += ':' + v.slice(i, i + 2);
+  return out;
 }
 
 /** RFC 2131 4.2: a client is identified by option 61 if present, else by chaddr. */

@@ -117,3 +117,27 @@ describe('LeasePolicy on a full /16', () => {
     expect(p.handle(discover(mac(99_999)), scope).reply?.yiaddr).toBe(intToIp(scope.first));
   });
 });
+
+describe('ipToInt fast path', () => {
+  it('agrees with the checked parser on dotted quads, leading zeros, and junk', () => {
+    const checked = (ip: string): number | string => {
+      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip.trim());
+      if (!m) return 'error';
+      const p = m.slice(1).map(Number);
+      if (p.some((x) => x > 255)) return 'error';
+      return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+    };
+    const r = rng(9);
+    const cases = ['0.0.0.0', '255.255.255.255', '10.0.1.7', '010.001.0.7', ' 10.0.0.1', '1.2.3', '1.2.3.4.5', '256.0.0.1', '1.2.3.256', '1..2.3', '1.2.3.', '.1.2.3', '', '1234.1.1.1', '1.2.3.4x'];
+    for (let i = 0; i < 2000; i++) cases.push(Array.from({ length: 3 + Math.floor(r() * 3) }, () => String(Math.floor(r() * 300))).join('.'));
+    for (const c of cases) {
+      let got: number | string;
+      try {
+        got = ipToInt(c);
+      } catch {
+        got = 'error';
+      }
+      expect(got, c).toBe(checked(c));
+    }
+  });
+});
