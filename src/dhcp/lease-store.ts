@@ -6,7 +6,9 @@ import type { LeaseRecord, LeaseStateCode } from './policy.js';
 
 // The lease file, laid out like ISC Kea's memfile CSV (kea-dhcp4 `lease-database { type "memfile" }`)
 // so that learners can compare it with Kea's own file. Rows are appended as leases change (the last
-// row for an address wins) and the file is compacted to one row per address at start.
+// row for an address wins) and the file is compacted to one row per address at start, and again in
+// the background while serving once enough rows were appended (as Kea's LFC does: write a new file,
+// fsync it, rename it over the old one), so a long run's file and restart time stay bounded.
 
 export const LEASE_HEADER = 'address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id';
 const COLUMNS = LEASE_HEADER.split(',');
@@ -127,10 +129,21 @@ export interface LeaseStoreOptions {
   syncDelayMs?: number;
   /** How long the first row of a group waits for others before the write+fsync (ms; 0: this event-loop turn). */
   commitDelayMs?: number;
-  /** Torn rows skipped while reading the file at start. */
+  /** Torn rows skipped while reading the file at start; a background compaction that failed. */
   onWarning?: LeaseFileWarn;
+  /** Compact in the background once this many rows (or as many as the last compaction wrote, if more) were appended. Default 20000. */
+  compactRows?: number;
   io?: LeaseFileIo;
 }
+
+/** The leases at one moment, for a background compaction: `row(i)` is undefined for a slot with nothing to write. */
+export interface LeaseSnapshot {
+  readonly size: number;
+  row(i: number): LeaseRecord | undefined;
+}
+
+/** Rows formatted and written per step of a background compaction (one event-loop turn each). */
+const COMPACT_SLICE = 2000;
 
 /**
  * Append-only lease file with group commit: rows handed to `append()` while a write+fsync is in
@@ -150,6 +163,17 @@ export class LeaseStore {
   private broken?: Error;
   /** How many fsyncs ran (for logs and the benchmark's durability check). */
   syncs = 0;
+  /** Background compactions completed. */
+  compactions = 0;
+  private snapshotSource?: () => LeaseSnapshot;
+  private rowsSinceCompaction = 0;
+  private rowsAtCompaction: number;
+  /** While a compaction runs: every row appended since its snapshot, for the new file's end. */
+  private tail?: string[];
+  /** Set while a compaction switches files: new appends wait in the queue. */
+  private paused = false;
+  private compacting?: Promise<void>;
+  private closing = false;
 
   private constructor(
     readonly file: string,
@@ -159,15 +183,18 @@ export class LeaseStore {
     private readonly syncDelayMs = 0,
     private readonly commitDelayMs = 0,
     private readonly io: LeaseFileIo = realIo,
+    private readonly compactRows = 20_000,
+    private readonly onWarning: LeaseFileWarn = () => {},
   ) {
     this.fd = fd;
     this.size = fs.fstatSync(fd).size;
+    this.rowsAtCompaction = initial.length;
   }
 
   /** Opens FILE: reads it, rewrites it compacted (atomically, via rename), then appends to it. */
   static open(file: string, opts: LeaseStoreOptions = {}): LeaseStore {
     if (file.trim() === '') throw new LabError('LAB_ERR_INVALID_ARGUMENT', 'the lease file name is empty (give --leases a path, or leave it out for the default)');
-    for (const [name, v] of [['syncDelayMs', opts.syncDelayMs], ['commitDelayMs', opts.commitDelayMs]] as const) {
+    for (const [name, v] of [['syncDelayMs', opts.syncDelayMs], ['commitDelayMs', opts.commitDelayMs], ['compactRows', opts.compactRows]] as const) {
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new LabError('LAB_ERR_INVALID_ARGUMENT', `lease store ${name} must be a finite number >= 0, got ${v}`);
     }
     const initial = readLeaseFile(file, opts.onWarning);
@@ -184,7 +211,7 @@ export class LeaseStore {
       fs.renameSync(tmp, file);
       syncDir(path.dirname(path.resolve(file)));
       const fd = fs.openSync(file, 'a');
-      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0, opts.commitDelayMs ?? 0, opts.io);
+      return new LeaseStore(file, fd, initial, opts.syncDelayMs ?? 0, opts.commitDelayMs ?? 0, opts.io, Math.max(1, opts.compactRows ?? 20_000), opts.onWarning);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       throw new LabError('LAB_ERR_LEASE_FILE', `cannot write lease file ${file}: ${(err as Error).message}`);
@@ -196,9 +223,13 @@ export class LeaseStore {
     if (this.closed) return Promise.reject(new Error(`lease file ${this.file} is closed`));
     if (this.broken) return Promise.reject(this.broken);
     if (rows.length === 0) return Promise.resolve();
-    for (const r of rows) this.queue.push(formatLeaseRow(r));
+    for (const r of rows) {
+      const line = formatLeaseRow(r);
+      this.queue.push(line);
+      this.tail?.push(line);
+    }
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.flushing) {
+    if (!this.flushing && !this.paused) {
       // Start the write after this turn of the event loop, so every request read from the socket
       // in the same poll shares one write + fsync (group commit also while one is in flight).
       this.flushing = true;
@@ -209,12 +240,13 @@ export class LeaseStore {
   }
 
   private flush(): void {
-    if (this.queue.length === 0) {
+    if (this.queue.length === 0 || this.paused) {
       this.flushing = false;
       return;
     }
     this.flushing = true;
     const data = Buffer.from(this.queue.join(''));
+    const rows = this.queue.length;
     const waiters = this.waiters;
     this.queue = [];
     this.waiters = [];
@@ -236,7 +268,9 @@ export class LeaseStore {
           if (err2) return fail(err2);
           this.size += data.length;
           this.syncs++;
+          this.rowsSinceCompaction += rows;
           for (const w of waiters) w.resolve();
+          this.maybeCompact();
           this.flush();
         });
       // syncDelayMs simulates a slow disk (tests make "ACK only after fsync" observable with it).
@@ -245,9 +279,102 @@ export class LeaseStore {
     });
   }
 
+  /**
+   * Lets the store compact the file in the background from the current leases (the server's
+   * policy): a snapshot is taken synchronously, formatted and written to a new file in slices
+   * between requests, and every row appended meanwhile is written after it before the switch.
+   */
+  setSnapshotSource(source: () => LeaseSnapshot): void {
+    this.snapshotSource = source;
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || this.closing || this.closed || !this.snapshotSource) return;
+    if (this.rowsSinceCompaction < Math.max(this.compactRows, this.rowsAtCompaction)) return;
+    this.compacting = this.compact(this.snapshotSource()).finally(() => (this.compacting = undefined));
+  }
+
+  /** Compacts now (tests; the server triggers it by appended rows). Resolves when the switch is done or abandoned. */
+  compactNow(): Promise<void> {
+    if (!this.snapshotSource) return Promise.reject(new Error('no snapshot source set'));
+    if (!this.compacting && !this.closing && !this.closed) this.compacting = this.compact(this.snapshotSource()).finally(() => (this.compacting = undefined));
+    return this.compacting ?? Promise.resolve();
+  }
+
+  private async compact(snap: LeaseSnapshot): Promise<void> {
+    this.tail = [];
+    this.rowsSinceCompaction = 0;
+    const tmp = `${this.file}.compact-${process.pid}`;
+    const dir = path.dirname(path.resolve(this.file));
+    let fdTmp: number | undefined;
+    let rows = 0;
+    const p = fs.promises;
+    try {
+      const handle = await p.open(tmp, 'w', 0o644);
+      fdTmp = handle.fd;
+      try {
+        let pos = 0;
+        const put = async (text: string): Promise<void> => {
+          const buf = Buffer.from(text);
+          await handle.write(buf, 0, buf.length, pos);
+          pos += buf.length;
+        };
+        await put(LEASE_HEADER + '\n');
+        for (let i = 0; i < snap.size; i += COMPACT_SLICE) {
+          if (this.closing) throw new Error('store closing');
+          let text = '';
+          for (let k = i; k < Math.min(snap.size, i + COMPACT_SLICE); k++) {
+            const r = snap.row(k);
+            if (r) {
+              text += formatLeaseRow(r);
+              rows++;
+            }
+          }
+          await put(text);
+          await new Promise((r) => setImmediate(r)); // let requests in between slices
+        }
+        await handle.sync();
+        // The switch: no group commit in flight, none started until the new file is in place.
+        this.paused = true;
+        while (this.flushing) await new Promise((r) => setImmediate(r));
+        if (this.closing || this.broken) throw new Error('store closing');
+        const tail = this.tail.join('');
+        this.tail = undefined;
+        if (tail) await put(tail);
+        await handle.sync();
+      } finally {
+        await handle.close();
+        fdTmp = undefined;
+      }
+      await p.rename(tmp, this.file);
+      // The rename must be durable before rows go to the new file: a crash could otherwise bring
+      // back the old file without them.
+      syncDir(dir);
+      const fd = fs.openSync(this.file, 'a');
+      fs.closeSync(this.fd);
+      this.fd = fd;
+      this.size = fs.fstatSync(fd).size;
+      this.rowsAtCompaction = rows;
+      this.compactions++;
+    } catch (err) {
+      if (fdTmp !== undefined) fs.closeSync(fdTmp);
+      fs.rmSync(tmp, { force: true });
+      if (!this.closing) this.onWarning(`${this.file}: background compaction failed (${(err as Error).message}); the file keeps growing until the next try`);
+    } finally {
+      this.tail = undefined;
+      this.paused = false;
+      if (!this.flushing && this.queue.length > 0 && !this.closed) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
+    }
+  }
+
   /** Waits for pending rows, then closes the file. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
+    await this.compacting;
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
     fs.closeSync(this.fd);

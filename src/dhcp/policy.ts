@@ -1,6 +1,7 @@
 import { intToIp, ipToInt, inCidr, type Cidr } from './ip.js';
 import { MessageType, Opt, messageType, optIp, optString, paramRequestList, type DhcpMessage } from './codec.js';
 import { AddressPool, ExpiryQueue } from './pool.js';
+import type { LeaseSnapshot } from './lease-store.js';
 
 // Lease decisions for one DHCP server, pure: no sockets, no files, time from an injected clock.
 // The server asks `handle()` what to do with a request, makes the returned lease changes durable,
@@ -165,6 +166,20 @@ export class LeasePolicy {
       out.push(this.record(addr, h.state === 'bound' && h.until <= now ? { ...h, state: 'expired' } : h));
     }
     return out.sort((a, b) => ipToInt(a.address) - ipToInt(b.address));
+  }
+
+  /** The leases now (offers left out), for a background compaction of the lease file; rows are formatted later, in slices. */
+  snapshot(): LeaseSnapshot {
+    const addrs: number[] = [];
+    const held: Holding[] = [];
+    for (const [addr, h] of this.byAddr) {
+      if (h.state === 'offered') continue;
+      addrs.push(addr);
+      held.push(h);
+    }
+    // Holdings are replaced, not edited, except release and expiry, whose rows are appended
+    // after the snapshot anyway: a row formatted later shows that state or a later one.
+    return { size: addrs.length, row: (i) => this.record(addrs[i]!, held[i]!) };
   }
 
   /** Marks bound leases whose time is up as expired; returns the rows to persist/log. */

@@ -159,6 +159,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     });
   };
 
+  opts.store?.setSnapshotSource(() => opts.policy.snapshot());
   rx.on('message', onMessage);
   tx.on('message', onMessage);
   const onError = (err: Error): void => log.warn({ err: err.message }, 'socket error');
