@@ -11,7 +11,7 @@ import type { LeaseRecord, LeaseStateCode } from './policy.js';
 // fsync it, rename it over the old one), so a long run's file and restart time stay bounded.
 
 export const LEASE_HEADER = 'address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id';
-const COLUMNS = LEASE_HEADER.split(',');
+const COLUMNS = ['address', 'hwaddr', 'client_id', 'valid_lifetime', 'expire', 'subnet_id', 'fqdn_fwd', 'fqdn_rev', 'hostname', 'state', 'user_context', 'pool_id'] as const;
 
 /** Kea escapes commas in text columns as `&#x2c`. */
 function escapeField(s: string): string {
@@ -40,62 +40,76 @@ const STATES = '0 default (bound), 1 declined, 2 expired-reclaimed, 3 released';
 export function parseLeaseFile(text: string, file = 'lease file', warn: LeaseFileWarn = () => {}): LeaseRecord[] {
   const byAddr = new Map<string, LeaseRecord>();
   // A crash after the file grew but before its data reached the disk leaves zeros at the end.
-  const nulTail = /\0+$/.exec(text);
-  if (nulTail) {
-    text = text.slice(0, nulTail.index);
-    warn(`${file}:${text.split('\n').length}: ${nulTail[0].length} NUL byte(s) at the end of the file ignored (a write interrupted by a crash)`);
+  let cut = text.length;
+  while (cut > 0 && text.charCodeAt(cut - 1) === 0) cut--;
+  if (cut < text.length) {
+    const nuls = text.length - cut;
+    text = text.slice(0, cut);
+    warn(`${file}:${countLines(text)}: ${nuls} NUL byte(s) at the end of the file ignored (a write interrupted by a crash)`);
   }
-  const lines = text.split('\n');
+  // One pass over the text without an array of lines: a long run's file can hold millions of rows.
   let header: string[] | undefined;
-  lines.forEach((line, i) => {
-    const where = `${file}:${i + 1}`;
-    if (line.trim() === '') return;
+  let ix: Record<(typeof COLUMNS)[number], number> | undefined;
+  for (let start = 0, i = 0; start <= text.length; i++) {
+    let end = text.indexOf('\n', start);
+    const last = end === -1; // no newline after it: the write may have been cut short
+    if (last) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim() === '') continue;
     if (!header) {
       header = line.trim().split(',');
       if (header[0] !== 'address' || !header.includes('expire')) {
-        throw new LabError('LAB_ERR_LEASE_FILE', `${where}: not a lease file (expected the header "${LEASE_HEADER}")`);
+        throw new LabError('LAB_ERR_LEASE_FILE', `${file}:${i + 1}: not a lease file (expected the header "${LEASE_HEADER}")`);
       }
-      return;
+      const h = header;
+      ix = Object.fromEntries(COLUMNS.map((c) => [c, h.indexOf(c)])) as Record<(typeof COLUMNS)[number], number>;
+      continue;
     }
-    const last = i === lines.length - 1; // no newline after it: the write may have been cut short
-    const f = line.split(',');
-    const torn = (why: string): void => warn(`${where}: torn row skipped (${why}; a write was cut short, e.g. disk full or crash): "${line.slice(0, 80)}"`);
-    if (line.includes('\0')) return torn('NUL bytes in the row');
-    if (f.length !== header.length) return torn(`${f.length} columns, the header has ${header.length}`);
-    const col = (name: string): string => f[header!.indexOf(name)] ?? '';
-    const address = col('address');
-    if (/^[\d.]+$/.test(address) && address.split('.').length > 4) return torn(`address "${address}" is two rows run together`);
-    const bad = (msg: string): void => {
-      if (last) return torn(msg);
-      throw new LabError('LAB_ERR_LEASE_FILE', `${where}: ${msg}; fix or remove the row`);
-    };
-    const num = (name: string): number | undefined => {
-      const v = col(name);
-      if (!/^\d+$/.test(v)) {
-        bad(`${name} "${v}" is not a whole number`);
-        return undefined;
-      }
-      return Number(v);
-    };
-    if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(address)) return bad(`address "${address}" is not IPv4`);
-    const validLifetime = num('valid_lifetime');
-    const expire = num('expire');
-    const subnetId = num('subnet_id');
-    const state = num('state');
-    if (validLifetime === undefined || expire === undefined || subnetId === undefined || state === undefined) return;
-    if (state > 3) return bad(`state "${state}" is not a lease state (${STATES})`);
-    byAddr.set(address, {
-      address,
-      hwaddr: col('hwaddr'),
-      clientId: col('client_id'),
-      validLifetime,
-      expire,
-      subnetId,
-      hostname: unescapeField(col('hostname')),
-      state: state as LeaseStateCode,
-    });
-  });
+    const r = parseRow(line, header.length, ix!, last);
+    if (r === undefined) continue;
+    if (typeof r === 'string') {
+      const where = `${file}:${i + 1}`;
+      if (r.startsWith('torn:')) warn(`${where}: torn row skipped (${r.slice(5)}; a write was cut short, e.g. disk full or crash): "${line.slice(0, 80)}"`);
+      else throw new LabError('LAB_ERR_LEASE_FILE', `${where}: ${r}; fix or remove the row`);
+      continue;
+    }
+    byAddr.set(r.address, r);
+  }
   return [...byAddr.values()];
+}
+
+function countLines(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const WHOLE = /^\d+$/;
+
+/** One data row: the record, 'torn:<why>' for a row to skip, '<why>' for a bad value (a LabError), or undefined. */
+function parseRow(line: string, columns: number, ix: Record<(typeof COLUMNS)[number], number>, last: boolean): LeaseRecord | string | undefined {
+  if (line.includes('\0')) return 'torn:NUL bytes in the row';
+  const f = line.split(',');
+  if (f.length !== columns) return `torn:${f.length} columns, the header has ${columns}`;
+  const col = (i: number): string => f[i] ?? '';
+  const address = col(ix.address);
+  // A bad value in the last row is a torn write too; anywhere else it is an error to fix.
+  const bad = (msg: string): string => (last ? `torn:${msg}` : msg);
+  if (!IPV4.test(address)) {
+    if (/^[\d.]+$/.test(address) && address.split('.').length > 4) return `torn:address "${address}" is two rows run together`;
+    return bad(`address "${address}" is not IPv4`);
+  }
+  const nums: number[] = [];
+  for (const name of ['valid_lifetime', 'expire', 'subnet_id', 'state'] as const) {
+    const v = col(ix[name]);
+    if (!WHOLE.test(v)) return bad(`${name} "${v}" is not a whole number`);
+    nums.push(Number(v));
+  }
+  const [validLifetime, expire, subnetId, state] = nums as [number, number, number, number];
+  if (state > 3) return bad(`state "${state}" is not a lease state (${STATES})`);
+  return { address, hwaddr: col(ix.hwaddr), clientId: col(ix.client_id), validLifetime, expire, subnetId, hostname: unescapeField(col(ix.hostname)), state: state as LeaseStateCode };
 }
 
 /** Reads and parses a lease file; a missing file is an empty list unless `mustExist`. */
