@@ -6,7 +6,9 @@ import {
   Opt,
   circuitIdOf,
   decode,
+  decodeWithNodeDhcp,
   encode,
+  encodeWithNodeDhcp,
   messageType,
   parseMac,
   relayForward,
@@ -14,6 +16,7 @@ import {
   replyTo,
   type DhcpMessage,
 } from './codec.js';
+import { fastDecode, fastEncode } from './codec-fast.js';
 
 /** A raw BOOTREQUEST: 236 fixed bytes, magic cookie, then the given option bytes verbatim. */
 function raw(options: number[], mac = [0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc]): Buffer {
@@ -179,5 +182,127 @@ describe('relay byte helpers', () => {
     const r = relayReply(encode(offer))!;
     expect(r.msg.yiaddr).toBe('10.0.2.100');
     expect(decode(r.buf).options[82]).toBeUndefined();
+  });
+});
+
+describe('fast paths: the same values and bytes as node-dhcp (the codec of record)', () => {
+  const octet = fc.integer({ min: 0, max: 255 });
+  const goodIp = fc.tuple(octet, octet, octet, octet).map((p) => p.join('.'));
+  const oddIp = fc.constantFrom('1.2.3', '01.2.3.4', '256.1.1.1', '1.2.3.4.5', ' 1.2.3.4', '1..2.3', '1.2.3.4x', '');
+  const ipText = fc.oneof({ weight: 5, arbitrary: goodIp }, { weight: 1, arbitrary: oddIp });
+  const value = fc.oneof(
+    fc.integer({ min: -2, max: 300 }),
+    fc.integer({ min: 0, max: 0xffffffff }),
+    ipText,
+    fc.array(ipText, { maxLength: 4 }),
+    fc.array(fc.integer({ min: -1, max: 256 }), { maxLength: 6 }),
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 8 }),
+    fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b).toString('hex')),
+    fc.constant(null),
+    fc.constant(1.5),
+  );
+  const hot = [1, 3, 6, 12, 15, 28, 50, 51, 53, 54, 55, 56, 57, 58, 59, 60, 61, 82];
+  const code = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...hot) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) });
+  const mac = fc.oneof(
+    fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')),
+    fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')),
+    fc.uint8Array({ minLength: 6, maxLength: 6 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join('-')),
+    fc.constantFrom('02:00:00:aa:bb', '0200.00aa.bbcc', 'zz:00:00:00:00:00'),
+  );
+  const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 30 });
+  const hex = fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.from(b).toString('hex'));
+  const u32 = fc.integer({ min: 0, max: 0xffffffff });
+  // Well-typed values for the options a server sends, so most cases exercise the fast path itself.
+  const typed = fc.record(
+    { 1: goodIp, 3: fc.array(goodIp, { maxLength: 3 }), 6: fc.array(goodIp, { maxLength: 3 }), 12: ascii, 15: ascii, 28: goodIp, 51: u32, 53: fc.integer({ min: 1, max: 8 }), 54: goodIp, 55: fc.array(octet, { maxLength: 8 }), 56: ascii, 58: u32, 59: u32, 61: hex, 82: hex },
+    { requiredKeys: [] },
+  ).map((o) => ({ ...o }));
+  const message = fc.record({
+    op: fc.constantFrom(1, 2),
+    htype: fc.constantFrom(1, 1, 1, 6),
+    hlen: fc.constantFrom(6, 6, 6, 16),
+    hops: fc.integer({ min: 0, max: 255 }),
+    xid: fc.integer({ min: 0, max: 0xffffffff }),
+    secs: fc.integer({ min: 0, max: 0xffff }),
+    flags: fc.constantFrom(0, 0x8000),
+    ciaddr: fc.oneof({ weight: 4, arbitrary: goodIp }, { weight: 1, arbitrary: oddIp }),
+    yiaddr: fc.oneof({ weight: 4, arbitrary: goodIp }, { weight: 1, arbitrary: oddIp }),
+    siaddr: goodIp,
+    giaddr: goodIp,
+    chaddr: mac,
+    sname: fc.constantFrom('', '', '', 'boot'),
+    file: fc.constantFrom('', '', '', 'pxelinux.0'),
+    options: fc.oneof(
+      { weight: 3, arbitrary: typed },
+      { weight: 1, arbitrary: fc.dictionary(code.map(String), value, { maxKeys: 10 }).map((d) => ({ ...d })) }, // a plain object, as node-dhcp expects
+    ),
+  });
+  const outcome = <T>(f: () => T): T | 'throws' => {
+    try {
+      return f();
+    } catch {
+      return 'throws';
+    }
+  };
+
+  it('encode: where the fast path answers, node-dhcp gives the same bytes (and does not throw)', () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      fc.assert(
+        fc.property(message, (m) => {
+          const fast = fastEncode(m as DhcpMessage);
+          const ref = outcome(() => encodeWithNodeDhcp(m as DhcpMessage));
+          if (fast === undefined) return;
+          expect(ref).not.toBe('throws');
+          expect(fast.toString('hex')).toBe((ref as Buffer).toString('hex'));
+          expect(encode(m as DhcpMessage).equals(fast)).toBe(true);
+        }),
+        { numRuns: 3000 },
+      );
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+
+  it('decode: where the fast path answers, node-dhcp gives the same message; where node-dhcp throws, the fast path declines', () => {
+    const header = fc.record({ htype: fc.constantFrom(1, 1, 1, 6), hlen: fc.constantFrom(6, 6, 6, 8), sname: fc.constantFrom(0, 0, 0x41), cookie: fc.constantFrom(0x63825363, 0x63825363, 0x63825364), rest: fc.uint8Array({ minLength: 236, maxLength: 236 }) });
+    const optionBytes = fc.array(
+      fc.oneof(
+        fc.tuple(code, fc.uint8Array({ maxLength: 12 })).map(([c, d]) => [c, d.length, ...d]),
+        fc.tuple(code, fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 6 })).map(([c, l, d]) => [c, l, ...d]), // length that lies
+        fc.constantFrom([0], [255], [53, 1, 3], [55, 3, 1, 3, 6], [50, 4, 10, 0, 0, 7], [61, 7, 1, 2, 0, 0, 0, 0, 9]),
+      ),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(header, optionBytes, fc.integer({ min: 0, max: 60 }), (h, opts, pad) => {
+        const b = Buffer.from(h.rest.buffer.slice(0), 0, 236);
+        b[1] = h.htype;
+        b[2] = h.hlen;
+        b[44] = h.sname;
+        b[108] = 0;
+        const cookie = Buffer.alloc(4);
+        cookie.writeUInt32BE(h.cookie);
+        const buf = Buffer.concat([b, cookie, Buffer.from(opts.flat()), Buffer.alloc(pad)]);
+        const fast = fastDecode(buf);
+        const ref = outcome(() => decodeWithNodeDhcp(buf));
+        if (fast === undefined) return;
+        expect(ref).not.toBe('throws');
+        expect(fast).toStrictEqual(ref);
+        expect(decode(buf)).toStrictEqual(ref);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('the hot messages take the fast path: a perfdhcp-style DISCOVER/REQUEST in, an OFFER/ACK with every option we send out', () => {
+    const req = raw([53, 1, 3, 50, 4, 10, 50, 1, 7, 54, 4, 10, 50, 0, 1, 55, 4, 1, 3, 6, 28, 61, 7, 1, 2, 0, 0, 0xaa, 0xbb, 0xcc, 12, 3, 0x70, 0x63, 0x31, 255]);
+    expect(fastDecode(req)).toStrictEqual(decodeWithNodeDhcp(req));
+    const ack = { ...replyTo(decode(req), MessageType.ACK), yiaddr: '10.50.1.7', giaddr: '10.50.0.2' };
+    ack.options = { ...ack.options, 1: '255.255.0.0', 3: ['10.50.0.1'], 6: ['10.50.0.53', '10.50.0.54'], 15: 'lab.test', 28: '10.50.255.255', 51: 3600, 58: 1800, 59: 3150, 54: '10.50.0.1', 61: '01020000aabbcc', 82: '0103657468' };
+    const fast = fastEncode(ack);
+    expect(fast).toBeDefined();
+    expect(fast!.equals(encodeWithNodeDhcp(ack))).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import Protocol, { type RawDhcpPacket } from 'dhcp/lib/protocol.js';
 import { LabError, invalidArgument } from '../errors.js';
+import { fastDecode, fastEncode } from './codec-fast.js';
 
 // The packet format and option table come from node-dhcp (patched: patches/dhcp+0.2.20.patch).
 // This module adds what socketlab needs on top: normalised MACs, typed option accessors, the
@@ -60,6 +61,11 @@ export type DhcpMessage = Omit<RawDhcpPacket, 'magicCookie'>;
 
 /** Decodes one datagram; throws LabError (LAB_ERR_DHCP) saying what is wrong with it. */
 export function decode(buf: Buffer): DhcpMessage {
+  return fastDecode(buf) ?? decodeWithNodeDhcp(buf);
+}
+
+/** The codec of record (node-dhcp); decode() takes a fast path with the same result where it can. */
+export function decodeWithNodeDhcp(buf: Buffer): DhcpMessage {
   let raw: RawDhcpPacket;
   try {
     raw = Protocol.parse(buf);
@@ -72,6 +78,11 @@ export function decode(buf: Buffer): DhcpMessage {
 
 /** Encodes a message, padded to the 300-byte BOOTP minimum. */
 export function encode(msg: DhcpMessage): Buffer {
+  return fastEncode(msg) ?? encodeWithNodeDhcp(msg);
+}
+
+/** The codec of record (node-dhcp); encode() takes a fast path with the same bytes where it can. */
+export function encodeWithNodeDhcp(msg: DhcpMessage): Buffer {
   const sb = Protocol.format(msg);
   // format() writes into a fresh zero-filled 1500-byte buffer: a view of it is already padded.
   return sb._data.subarray(0, Math.max(sb._w, MIN_BOOTP));

@@ -113,6 +113,8 @@ Examples (inside a lab host):
       const store = LeaseStore.open(file, {
         syncDelayMs: envMs('SOCKETLAB_DHCP_SLOW_DISK_MS'),
         commitDelayMs: envMs('SOCKETLAB_DHCP_COMMIT_MS'),
+        // SOCKETLAB_DHCP_COMPACT_ROWS: compact in the background after this many appended rows (tests use a few hundred).
+        ...(envMs('SOCKETLAB_DHCP_COMPACT_ROWS') > 0 ? { compactRows: envMs('SOCKETLAB_DHCP_COMPACT_ROWS') } : {}),
         onWarning: (w) => log.warn({ file }, w),
       });
       let server;

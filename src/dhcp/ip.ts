@@ -2,6 +2,29 @@ import { invalidArgument } from '../errors.js';
 
 /** Dotted quad -> unsigned 32-bit integer; throws LabError on anything else. */
 export function ipToInt(ip: string): number {
+  // Hot path (several calls per request): plain a.b.c.d without the regex and arrays; anything
+  // else (spaces, errors) goes through the checked parser below, which gives the same value.
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + c - 48;
+      digits++;
+    } else if (c === 46 && digits > 0 && dots < 3 && part <= 255) {
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else return ipToIntChecked(ip);
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return ipToIntChecked(ip);
+  return n * 256 + part;
+}
+
+function ipToIntChecked(ip: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip.trim());
   if (!m) throw invalidArgument(`"${ip}" is not an IPv4 address (expected a.b.c.d)`);
   const parts = m.slice(1).map(Number);

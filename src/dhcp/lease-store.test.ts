@@ -123,4 +123,68 @@ describe('lease file (Kea memfile CSV)', () => {
     await again.close();
     expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
   });
+
+  describe('background compaction (write new file, fsync, rename, as Kea\'s LFC)', () => {
+    /** A stand-in for the policy: the latest record per address, snapshot as the server's is. */
+    function leases() {
+      const byAddr = new Map<string, LeaseRecord>();
+      return {
+        set: (r: LeaseRecord) => byAddr.set(r.address, r),
+        snapshot: () => {
+          const list = [...byAddr.values()];
+          return { size: list.length, row: (i: number) => list[i] };
+        },
+      };
+    }
+    const rowsIn = (file: string): number => fs.readFileSync(file, 'utf8').trim().split('\n').length - 1;
+
+    it('rows appended while it runs are all in the new file; every acknowledged row survives a reopen', async () => {
+      const file = tmp();
+      const s = LeaseStore.open(file, { compactRows: 1_000_000 });
+      const mem = leases();
+      s.setSnapshotSource(mem.snapshot);
+      const acked = new Map<string, number>();
+      const put = async (i: number, state: 0 | 3): Promise<void> => {
+        const r = { ...row(`10.0.${i % 50}.${i % 200}`, state), expire: 1_800_000_000 + i };
+        mem.set(r);
+        await s.append([r]);
+        acked.set(r.address, r.expire);
+      };
+      for (let i = 0; i < 2000; i++) await put(i, 0); // many rows per address
+      expect(rowsIn(file)).toBe(2000);
+      // appends before, during and after the switch
+      const during: Promise<void>[] = [];
+      for (let i = 2000; i < 2100; i++) during.push(put(i, 0));
+      const done = s.compactNow();
+      for (let i = 2100; i < 2300; i++) during.push(put(i, i % 2 ? 3 : 0));
+      await Promise.all([done, ...during]);
+      for (let i = 2300; i < 2320; i++) await put(i, 0);
+      expect(s.compactions).toBe(1);
+      expect(rowsIn(file)).toBeLessThan(200 + 300 + 20 + 1); // one per address at the snapshot, plus rows appended since
+      await s.close();
+      const again = LeaseStore.open(file);
+      const back = new Map(again.initial.map((r) => [r.address, r.expire]));
+      expect(back).toEqual(acked);
+      await again.close();
+      expect(fs.readdirSync(path.dirname(file))).toEqual(['leases.csv']); // no temp file left
+    });
+
+    it('starts by itself once enough rows were appended, so the file stays bounded while serving', async () => {
+      const file = tmp();
+      const s = LeaseStore.open(file, { compactRows: 200 });
+      const mem = leases();
+      s.setSnapshotSource(mem.snapshot);
+      for (let i = 0; i < 1500; i++) {
+        const r = { ...row(`10.0.0.${i % 100}`), expire: 1_800_000_000 + i };
+        mem.set(r);
+        await s.append([r]);
+      }
+      await s.close();
+      expect(s.compactions).toBeGreaterThan(3);
+      expect(rowsIn(file)).toBeLessThanOrEqual(100 + 200 + 1);
+      const again = LeaseStore.open(file);
+      expect(again.initial.find((r) => r.address === '10.0.0.99')?.expire).toBe(1_800_000_000 + 1499);
+      await again.close();
+    });
+  });
 });

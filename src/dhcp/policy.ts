@@ -1,5 +1,7 @@
 import { intToIp, ipToInt, inCidr, type Cidr } from './ip.js';
 import { MessageType, Opt, messageType, optIp, optString, paramRequestList, type DhcpMessage } from './codec.js';
+import { AddressPool, ExpiryQueue } from './pool.js';
+import type { LeaseSnapshot } from './lease-store.js';
 
 // Lease decisions for one DHCP server, pure: no sockets, no files, time from an injected clock.
 // The server asks `handle()` what to do with a request, makes the returned lease changes durable,
@@ -65,6 +67,13 @@ export interface Decision {
   warn?: boolean;
 }
 
+/** An entry of the due queue: the holding it was queued for, and the time it was queued with. */
+interface Due {
+  addr: number;
+  h: Holding;
+  until: number;
+}
+
 type HoldState = 'offered' | 'bound' | 'declined' | 'released' | 'expired';
 interface Holding {
   key: string;
@@ -89,6 +98,12 @@ export class LeasePolicy {
   private readonly reservedAddr = new Map<number, string>();
   private readonly cursor = new Map<number, number>();
   private readonly serverInt: number;
+  /** Per scope id: the addresses no one holds (or whose lease was released or expired). */
+  private readonly pools = new Map<number, AddressPool>();
+  /** When offers, leases and quarantines run out; entries of replaced holdings are skipped. */
+  private readonly due = new ExpiryQueue<Due>();
+  /** Leases the allocator found expired between sweeps; the next sweep() returns their rows. */
+  private expiredEarly: Due[] = [];
 
   constructor(cfg: PolicyConfig) {
     this.scopes = cfg.scopes;
@@ -105,7 +120,12 @@ export class LeasePolicy {
     };
     this.serverInt = ipToInt(cfg.serverId);
     for (const [mac, ip] of this.cfg.reservations) this.reservedAddr.set(ipToInt(ip), mac);
-    for (const s of this.scopes) this.cursor.set(s.id, s.first);
+    for (const s of this.scopes) {
+      this.cursor.set(s.id, s.first);
+      const pool = new AddressPool(s.first, s.last);
+      for (let a = s.first; a <= s.last; a++) if (this.poolable(a)) pool.add(a);
+      this.pools.set(s.id, pool);
+    }
   }
 
   /** The scope for a relayed request (giaddr) or a direct one (the receiving interface's address). */
@@ -132,7 +152,7 @@ export class LeasePolicy {
         hostname: r.hostname,
         validLifetime: r.validLifetime,
       };
-      this.byAddr.set(addr, h);
+      this.put(addr, h);
       if (h.state === 'bound' || h.state === 'released' || h.state === 'expired') this.byKey.set(key, addr);
     }
   }
@@ -148,20 +168,51 @@ export class LeasePolicy {
     return out.sort((a, b) => ipToInt(a.address) - ipToInt(b.address));
   }
 
+  /** The leases now (offers left out), for a background compaction of the lease file; rows are formatted later, in slices. */
+  snapshot(): LeaseSnapshot {
+    const addrs: number[] = [];
+    const held: Holding[] = [];
+    for (const [addr, h] of this.byAddr) {
+      if (h.state === 'offered') continue;
+      addrs.push(addr);
+      held.push(h);
+    }
+    // Holdings are replaced, not edited, except release and expiry, whose rows are appended
+    // after the snapshot anyway: a row formatted later shows that state or a later one.
+    return { size: addrs.length, row: (i) => this.record(addrs[i]!, held[i]!) };
+  }
+
   /** Marks bound leases whose time is up as expired; returns the rows to persist/log. */
   sweep(): LeaseRecord[] {
-    const now = this.cfg.now();
+    this.reclaim(this.cfg.now());
     const out: LeaseRecord[] = [];
-    for (const [addr, h] of this.byAddr) {
-      if (h.state === 'bound' && h.until <= now) {
+    // Rows only for leases still expired and not handed to someone else meanwhile.
+    for (const d of this.expiredEarly) if (this.byAddr.get(d.addr) === d.h && d.h.state === 'expired') out.push(this.record(d.addr, d.h));
+    this.expiredEarly = [];
+    return out;
+  }
+
+  /**
+   * Processes every offer, lease and quarantine whose time is up: offers are dropped, leases
+   * become expired (their rows wait for the next sweep), and the addresses return to the pool.
+   * Only due entries are touched, not every lease.
+   */
+  private reclaim(now: number): void {
+    for (let d = this.due.popDue(now); d !== undefined; d = this.due.popDue(now)) {
+      const h = d.h;
+      if (this.byAddr.get(d.addr) !== h || h.until !== d.until) continue; // replaced or renewed since
+      if (h.state === 'bound') {
         h.state = 'expired';
-        out.push(this.record(addr, h));
-      } else if (h.state === 'offered' && h.until <= now) {
-        this.byAddr.delete(addr);
-        if (this.byKey.get(h.key) === addr) this.byKey.delete(h.key);
+        this.expiredEarly.push(d);
+        this.markFree(d.addr);
+      } else if (h.state === 'offered') {
+        this.free(d.addr, h);
+      } else if (h.state === 'declined') {
+        this.markFree(d.addr);
       }
     }
-    return out;
+    // Renewals leave their old entries behind: rebuild once stale ones outnumber live leases.
+    if (this.due.size > 2 * this.byAddr.size + 1024) this.due.filter((d) => this.byAddr.get(d.addr) === d.h && d.h.until === d.until);
   }
 
   /** Decides what to do with one request that arrived on (or was relayed from) `scope`. */
@@ -292,6 +343,7 @@ export class LeasePolicy {
     if (addr === undefined || !h || h.key !== clientKey(msg) || h.state !== 'bound') return { changes: [], note: `release of ${msg.ciaddr}: not this client's lease; ignored` };
     h.state = 'released';
     h.until = this.cfg.now();
+    this.markFree(addr);
     return { changes: [this.record(addr, h)], note: `released ${msg.ciaddr}` };
   }
 
@@ -304,7 +356,7 @@ export class LeasePolicy {
     if (this.byKey.get(key) === addr) this.byKey.delete(key);
     // RFC 2131 4.3.3: the address is in use by someone else; keep it out of the pool for a while.
     const held: Holding = { ...h, key: '', hwaddr: '', clientId: '', state: 'declined', until: this.cfg.now() + this.cfg.declineHoldMs };
-    this.byAddr.set(addr, held);
+    this.put(addr, held);
     return { changes: [this.record(addr, held)], note: `declined ${text}: quarantined` };
   }
 
@@ -367,18 +419,47 @@ export class LeasePolicy {
     return h.key === key || isFree(h, now);
   }
 
-  /** Next free pool address after the scope's cursor; at most one pass over the pool (no spin). */
+  /** Next free pool address at or after the scope's cursor, from the free-address index. */
   private allocate(scope: Scope, key: string, mac: string, now: number): number | undefined {
-    const size = scope.last - scope.first + 1;
-    let a = this.cursor.get(scope.id) ?? scope.first;
-    for (let i = 0; i < size; i++, a = a >= scope.last ? scope.first : a + 1) {
-      if (a === this.serverInt || this.reservedForOther(a, mac)) continue;
-      if (this.availableTo(a, key, now)) {
+    const pool = this.pools.get(scope.id);
+    if (!pool) return undefined;
+    this.reclaim(now);
+    let from = this.cursor.get(scope.id) ?? scope.first;
+    // Members are available by construction; the check only guards the invariant (bounded: a
+    // member that fails it is dropped from the index, so no address is tried twice).
+    for (let a = pool.nextWrapping(from); a !== undefined; a = pool.nextWrapping(from)) {
+      if (a !== this.serverInt && !this.reservedForOther(a, mac) && this.availableTo(a, key, now)) {
         this.cursor.set(scope.id, a >= scope.last ? scope.first : a + 1);
         return a;
       }
+      pool.delete(a);
+      from = a >= scope.last ? scope.first : a + 1;
     }
     return undefined;
+  }
+
+  /** Whether an address may ever be handed out from its pool (not ours, not reserved). */
+  private poolable(addr: number): boolean {
+    return addr !== this.serverInt && !this.reservedAddr.has(addr);
+  }
+
+  private poolOf(addr: number): AddressPool | undefined {
+    for (const p of this.pools.values()) if (p.contains(addr)) return p;
+    return undefined;
+  }
+
+  private markFree(addr: number): void {
+    if (this.poolable(addr)) this.poolOf(addr)?.add(addr);
+  }
+
+  /** Sets the holding of an address, keeping the free-address index and the due queue in step. */
+  private put(addr: number, h: Holding): void {
+    this.byAddr.set(addr, h);
+    if (h.state === 'released' || h.state === 'expired') this.markFree(addr);
+    else {
+      this.poolOf(addr)?.delete(addr);
+      this.due.push(h.until, { addr, h, until: h.until });
+    }
   }
 
   private take(addr: number, key: string, msg: DhcpMessage, scope: Scope, state: HoldState, until: number): Holding {
@@ -394,7 +475,7 @@ export class LeasePolicy {
       hostname: optString(msg, Opt.HOSTNAME) ?? (old?.key === key ? old.hostname : ''),
       validLifetime: this.cfg.leaseTime,
     };
-    this.byAddr.set(addr, h);
+    this.put(addr, h);
     this.byKey.set(key, addr);
     return h;
   }
@@ -402,6 +483,7 @@ export class LeasePolicy {
   private free(addr: number, h: Holding): void {
     this.byAddr.delete(addr);
     if (this.byKey.get(h.key) === addr) this.byKey.delete(h.key);
+    this.markFree(addr);
   }
 
   private record(addr: number, h: Holding): LeaseRecord {
@@ -434,7 +516,10 @@ function safeIp(text: string): number | undefined {
 /** Client identifier (option 61) as colon hex, or ''. */
 export function clientIdOf(msg: DhcpMessage): string {
   const v = msg.options[Opt.CLIENT_ID];
-  return typeof v === 'string' && v.length > 0 ? (v.match(/../g) ?? []).join(':') : '';
+  if (typeof v !== 'string' || v.length < 2) return '';
+  let out = v.slice(0, 2); // pairs joined by ':' (an odd last digit is dropped, as before)
+  for (let i = 2; i + 2 <= v.length; i += 2) out += ':' + v.slice(i, i + 2);
+  return out;
 }
 
 /** RFC 2131 4.2: a client is identified by option 61 if present, else by chaddr. */

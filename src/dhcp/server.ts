@@ -1,5 +1,7 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import fs from 'node:fs';
+import { isIPv4 } from 'node:net';
 import os from 'node:os';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -143,7 +145,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
         const reply = replyTo(msg, d.reply.type);
         reply.yiaddr = d.reply.yiaddr;
         if (d.reply.ciaddr) reply.ciaddr = d.reply.ciaddr;
-        reply.options = { ...reply.options, ...d.reply.options };
+        Object.assign(reply.options, d.reply.options);
         send(reply, destination(msg, reply, port, clientPort), peer);
       } catch (err) {
         // e.g. the socket closed while the lease was being written: never an unhandled rejection
@@ -157,6 +159,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     });
   };
 
+  opts.store?.setSnapshotSource(() => opts.policy.snapshot());
   rx.on('message', onMessage);
   tx.on('message', onMessage);
   const onError = (err: Error): void => log.warn({ err: err.message }, 'socket error');
@@ -212,8 +215,8 @@ function logLease(log: Logger, c: LeaseRecord): void {
 export async function bindBroadcastPair(port: number, ifaddr: string, bufferSize?: number): Promise<{ rx: dgram.Socket; tx: dgram.Socket }> {
   await assertUdpPortFree(port);
   const sizes = bufferSize ? { recvBufferSize: bufferSize, sendBufferSize: bufferSize } : {};
-  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...sizes });
-  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...sizes });
+  const rx = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup, ...sizes });
+  const tx = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup, ...sizes });
   await bindUdp(rx, port, '0.0.0.0');
   try {
     await bindUdp(tx, port, ifaddr);
@@ -224,6 +227,15 @@ export async function bindBroadcastPair(port: number, ifaddr: string, bufferSize
   rx.setBroadcast(true);
   tx.setBroadcast(true);
   return { rx, tx };
+}
+
+/**
+ * Every address a DHCP server or relay sends to is an IPv4 literal (giaddr, ciaddr, broadcast):
+ * answer at once instead of through dns.lookup, which defers each send by a tick.
+ */
+function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  if (isIPv4(address)) return cb(null, address, 4);
+  dns.lookup(address, 4, cb);
 }
 
 /**
