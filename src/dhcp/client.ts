@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { pauseNow, pauseSleep } from '../core/pause-clock.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -283,14 +284,11 @@ export class DhcpClient {
   /** Keeps the lease: renew at T1, rebind at T2, start over at expiry, until `signal` aborts. */
   async hold(lease: ClientLease, signal: AbortSignal, onLease: (l: ClientLease) => void): Promise<void> {
     let current = lease;
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((r) => {
-        const t = setTimeout(r, Math.max(0, ms));
-        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-      });
+    // lease time runs on the pause clock: a lab paused with --step does not lose its lease
+    const sleep = (ms: number): Promise<void> => pauseSleep(Math.max(0, ms), signal);
     while (!signal.aborted) {
       const start = current.obtainedAt;
-      await sleep(start + current.t1 * 1000 - Date.now());
+      await sleep(start + current.t1 * 1000 - pauseNow());
       if (signal.aborted) return;
       try {
         current = await this.renew(false);
@@ -299,7 +297,7 @@ export class DhcpClient {
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'renewal failed; will rebind at T2');
       }
-      await sleep(start + current.t2 * 1000 - Date.now());
+      await sleep(start + current.t2 * 1000 - pauseNow());
       if (signal.aborted) return;
       try {
         current = await this.renew(true);
@@ -308,7 +306,7 @@ export class DhcpClient {
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'rebinding failed; lease will expire');
       }
-      await sleep(start + current.leaseTime * 1000 - Date.now());
+      await sleep(start + current.leaseTime * 1000 - pauseNow());
       if (signal.aborted) return;
       await this.unapply(current);
       this.clearState();
@@ -330,7 +328,7 @@ export class DhcpClient {
       leaseTime,
       t1: typeof ack.options[Opt.T1] === 'number' ? (ack.options[Opt.T1] as number) : Math.floor(leaseTime / 2),
       t2: typeof ack.options[Opt.T2] === 'number' ? (ack.options[Opt.T2] as number) : Math.floor(leaseTime * 0.875),
-      obtainedAt: Date.now(),
+      obtainedAt: pauseNow(),
     };
     if (Array.isArray(routers) && typeof routers[0] === 'string') lease.router = routers[0];
     if (Array.isArray(ack.options[Opt.DNS])) lease.dns = ack.options[Opt.DNS] as string[];

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { installPauseClock, pauseNow } from '../core/pause-clock.js';
 import { argParser, collect, commandLogger } from '../cli-context.js';
 import { invalidArgument } from '../errors.js';
 import { print, printJson, table } from '../format.js';
@@ -83,10 +84,12 @@ Examples (inside a lab host):
         commitDelayMs: Number(process.env.SOCKETLAB_DHCP_COMMIT_MS ?? 0) || 0,
       });
       const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
+      // the lease clock stops while the lab is paused (lab run --step sends SIGTSTP)
+      installPauseClock();
       let server;
       try {
         const ifaddr = interfaceAddress(o.interface);
-        const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: o.dns ? ipList(o.dns) : [], domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale) });
+        const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: o.dns ? ipList(o.dns) : [], domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale), now: pauseNow });
         policy.load(store.initial);
         server = await startDhcpServer({ interface: o.interface, interfaceAddress: ifaddr, policy, store, log });
       } catch (err) {
