@@ -39,6 +39,8 @@ export interface UpOptions {
   vars?: Record<string, string>;
   out?: RunOutput;
   readyTimeoutMs?: number;
+  /** Called once the hosts exist and before any service starts (the live view starts its captures here). */
+  onHostsReady?: (run: LabRun) => Promise<void>;
 }
 
 const quiet: RunOutput = { line: () => {} };
@@ -80,6 +82,7 @@ export class LabRun {
         copyFileSync(join(spec.dir, f), join(runDir, f));
       }
       if (spec.hosts.some((h) => h.kind === 'netns')) await run.buildTopology();
+      await opts.onHostsReady?.(run);
       for (const svc of spec.services) await run.startService(svc, opts.readyTimeoutMs ?? 20_000);
     } catch (err) {
       await run.down();
@@ -201,8 +204,9 @@ export class LabRun {
   }
 
   /** Runs the lab's steps in order; background steps keep running until teardown. */
-  async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void): Promise<StepResult[]> {
+  async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void, beforeStep?: (step: StepSpec, index: number, command: string) => Promise<void>): Promise<StepResult[]> {
     for (const [i, step] of this.spec.steps.entries()) {
+      await beforeStep?.(step, i, fill(step.run, this.scope, `steps[${i}].run`));
       this.out.line(stepHeader(step.name, step.host, fill(step.run, this.scope, `steps[${i}].run`), i, step.background === true));
       const r = await this.runStep(step, i);
       this.steps.push(r);
