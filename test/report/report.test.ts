@@ -64,7 +64,7 @@ async function runAndOpen(lab: string, extra: string[] = [], expectCode = 0): Pr
     verdictClass: document.querySelector('#verdict')!.className,
     lanes: [...document.querySelectorAll('#ladder .lane .lane-title')].map((t) => t.textContent!),
     subtitles: [...document.querySelectorAll('#ladder .lane .lane-sub')].map((t) => t.textContent!),
-    events: [...document.querySelectorAll('#ladder g.packet')].map((g) => ({ label: g.querySelector('.label')!.textContent!, from: g.getAttribute('data-from')!, to: g.getAttribute('data-to')!, src: g.getAttribute('data-src')!, dst: g.getAttribute('data-dst')! })),
+    events: [...document.querySelectorAll('#ladder g.packet')].map((g) => ({ label: g.getAttribute('data-summary')!, from: g.getAttribute('data-from')!, to: g.getAttribute('data-to')!, src: g.getAttribute('data-src')!, dst: g.getAttribute('data-dst')! })),
     pairs: [...document.querySelectorAll('#pairs tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)),
     checks: [...document.querySelectorAll('#checks tbody tr')].map((tr) => {
       const td = [...tr.querySelectorAll('td')];
@@ -179,7 +179,7 @@ describeWithTools('HTML report of the captured handshake (tcpdump)', { tcpdump: 
 });
 
 describeWithTools('HTML report of namespace labs', { chromium: 'chromium' }, () => describeRoot('in namespaces (root)', () => {
-  it('07-dhcp: DORA from the clients' lanes to every host on the segment', async () => {
+  it('07-dhcp: DORA from the clients\' lanes to every host on the segment', async () => {
     const { page, shown } = await runAndOpen('07-dhcp');
     expect(shown.lanes).toEqual(['pc1', 'pc2', 'server']);
     const dora = shown.events.filter((e) => e.label.startsWith('DHCP')).slice(0, 4);

@@ -58,7 +58,7 @@ svg .pause text{fill:#9b1c1c;font-size:10.5px;text-anchor:start}
 // Plain JS (no template literals inside): runs in the browser, the same for live and report.
 const SCRIPT = `
 (function(){
-var LANE_W=210, LEFT=70, TOP=58, RIGHT=190;
+var LANE_W=230, LEFT=70, TOP=58, RIGHT=190;
 var H={packet:38,state:20,mark:20,step:28,pause:18};
 var st={lanes:[],rows:[],packets:{},steps:{},checks:[],run:null,end:null,paused:null,selected:null};
 var svg=document.getElementById('ladder');
@@ -96,7 +96,7 @@ function render(){
     var rh=H[r.kind]||20, mid=y+rh/2, grp;
     if(r.kind==='packet'){
       var x1=laneX(r.from), xs=r.to.map(laneX).filter(function(x){return x>=0;});
-      grp=el('g',{'class':'packet '+protoOf(r)+' '+r.transport+(r.broadcast?' bcast':''),'data-id':String(r.id),'data-from':r.from,'data-to':r.to.join(' '),'data-src':r.src,'data-dst':r.dst,'data-segment':r.segment});
+      grp=el('g',{'class':'packet '+protoOf(r)+' '+r.transport+(r.broadcast?' bcast':''),'data-id':String(r.id),'data-from':r.from,'data-to':r.to.join(' '),'data-src':r.src,'data-dst':r.dst,'data-segment':r.segment,'data-summary':r.summary});
       if(st.selected===r.id)grp.setAttribute('class',grp.getAttribute('class')+' selected');
       var ly=mid+6, lx, span;
       if(xs.length===0||(xs.length===1&&xs[0]===x1)){grp.appendChild(el('path',{d:'M'+x1+' '+(ly-8)+' h36 v14 h-36','marker-end':'url(#head)'}));lx=x1+42;span=LANE_W-50;grp.appendChild(el('path',{'class':'hit',d:'M'+x1+' '+ly+' h36'}));}
