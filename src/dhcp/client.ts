@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { pauseNow, pauseSleep } from '../core/pause-clock.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -26,7 +27,7 @@ import {
 import { ipToInt } from './ip.js';
 import { bindUdp } from './server.js';
 import { netnsId } from './config.js';
-import { setLongTimeout, sleepLong } from '../core/timers.js';
+import { setLongTimeout } from '../core/timers.js';
 
 /** A lease as the client holds it (and keeps in its state file for --release/--renew). */
 export interface ClientLease {
@@ -284,11 +285,12 @@ export class DhcpClient {
   /** Keeps the lease: renew at T1, rebind at T2, start over at expiry, until `signal` aborts. */
   async hold(lease: ClientLease, signal: AbortSignal, onLease: (l: ClientLease) => void): Promise<void> {
     let current = lease;
-    // T1/T2/expiry of a lease >= 49.7 days do not fit in one setTimeout (2^31-1 ms): chained.
-    const sleep = (ms: number): Promise<void> => sleepLong(Math.max(0, ms), signal).catch(() => undefined);
+    // lease time runs on the pause clock (a lab paused with --step does not lose its lease); waits
+    // past setTimeout's 2^31-1 ms (T1 of a lease >= 49.7 days) are re-armed in steps that fit
+    const sleep = (ms: number): Promise<void> => pauseSleep(Math.max(0, ms), signal);
     while (!signal.aborted) {
       const start = current.obtainedAt;
-      await sleep(start + current.t1 * 1000 - Date.now());
+      await sleep(start + current.t1 * 1000 - pauseNow());
       if (signal.aborted) return;
       try {
         current = await this.renew(false);
@@ -297,7 +299,7 @@ export class DhcpClient {
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'renewal failed; will rebind at T2');
       }
-      await sleep(start + current.t2 * 1000 - Date.now());
+      await sleep(start + current.t2 * 1000 - pauseNow());
       if (signal.aborted) return;
       try {
         current = await this.renew(true);
@@ -306,7 +308,7 @@ export class DhcpClient {
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'rebinding failed; lease will expire');
       }
-      await sleep(start + current.leaseTime * 1000 - Date.now());
+      await sleep(start + current.leaseTime * 1000 - pauseNow());
       if (signal.aborted) return;
       await this.unapply(current);
       this.clearState();
@@ -328,7 +330,7 @@ export class DhcpClient {
       leaseTime,
       t1: typeof ack.options[Opt.T1] === 'number' ? (ack.options[Opt.T1] as number) : Math.floor(leaseTime / 2),
       t2: typeof ack.options[Opt.T2] === 'number' ? (ack.options[Opt.T2] as number) : Math.floor(leaseTime * 0.875),
-      obtainedAt: Date.now(),
+      obtainedAt: pauseNow(),
     };
     if (Array.isArray(routers) && typeof routers[0] === 'string') lease.router = routers[0];
     if (Array.isArray(ack.options[Opt.DNS])) lease.dns = ack.options[Opt.DNS] as string[];

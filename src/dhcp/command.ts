@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { installPauseClock, pauseNow } from '../core/pause-clock.js';
 import { argParser, collect, commandLogger } from '../cli-context.js';
 import { invalidArgument } from '../errors.js';
 import { print, printJson, table } from '../format.js';
@@ -105,7 +106,9 @@ Examples (inside a lab host):
       // Options that cannot be encoded would make the server drop every reply: refuse them now.
       checkReplyOptions({ dns, domain: o.domain, leaseTime, timeScale: o.timeScale, leaseFlag: o.leaseTime });
       const ifaddr = interfaceAddress(o.interface);
-      const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns, domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale) });
+      // the lease clock stops while the lab is paused (lab run --step sends SIGTSTP)
+      installPauseClock();
+      const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns, domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale), now: pauseNow });
       checkRepliesEncode(scopes, (s) => policy.offerOptions(s));
       // Before the lease file is opened: its compaction would replace a running server's file.
       await assertUdpPortFree(67);

@@ -12,8 +12,8 @@ import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
 import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
-import { stepThrough } from './step-mode.js';
-import { renderReport, writeReport } from './report.js';
+import { renderReport, verdictOf, writeReport } from './report.js';
+import { LabSession } from './live-session.js';
 import { exportDocker, staticScope } from './docker.js';
 import { confirmLab } from './confirm.js';
 
@@ -29,6 +29,12 @@ function collectLog(value: string, previous: Record<string, string> = {}): Recor
   return { ...previous, [m[1]!]: m[2]! };
 }
 
+function livePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw invalidArgument(`--port ${value}: expected a port number 0-65535`);
+  return n;
+}
+
 const human = (json: boolean): RunOutput => ({ line: (t) => (json ? process.stderr.write(`${t}\n`) : print(t)) });
 
 interface RunFlags {
@@ -37,6 +43,9 @@ interface RunFlags {
   junit?: string;
   step?: boolean;
   report?: string;
+  live?: boolean;
+  port?: number;
+  hold?: boolean;
 }
 
 /** Writes --junit and --json and sets the exit code from a finished report. */
@@ -99,28 +108,37 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
   const started = Date.now();
   const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: 2, passed: false, steps: [], checks: [], startedAt: new Date(started).toISOString(), durationMs: 0 };
   let run: LabRun | undefined;
+  // the event stream (captured packets, TCP states, steps, checks) behind --live, --step, --report, --json
+  const session = flags.live || flags.step || flags.report || flags.json ? new LabSession(spec, { live: flags.live, port: flags.port, step: flags.step, out }) : undefined;
   const unhook = teardownOnSignal(spec.name, () => run);
   try {
     out.line(bold(`lab ${spec.name}: ${spec.title}`));
     out.line(dim(`topic: ${spec.topic}`));
-    run = await LabRun.up(spec, { vars: flags.var, out, onRun: (r) => (run = r) });
-    if (flags.step) {
-      out.line(bold('events while the services started'));
-      await stepThrough(run, out);
-    }
+    await session?.open();
+    run = await LabRun.up(spec, { vars: flags.var, out, onRun: (r) => (run = r), ...(session && { onHostsReady: (r: LabRun) => session.attach(r) }) });
     out.line('');
-    const steps = await run.runSteps(async (s, i) => {
-      out.line(formatStep(s, i));
-      if (flags.step) await stepThrough(run!, out);
-      out.line('');
-    });
+    const steps = await run.runSteps(
+      (s, i) => {
+        session?.afterStep(s, i);
+        out.line(formatStep(s, i));
+        out.line('');
+      },
+      session && ((step, i, command) => session.beforeStep(i, step.name, step.host, command, step.show)),
+    );
     if (signalled) await interrupted();
+    await session?.control.settled();
     const checks = await run.check();
     if (signalled) await interrupted();
+    session?.checks(checks);
     report.steps = steps.map(({ stdout: _o, stderr: _e, ...rest }) => rest);
     report.checks = checks;
     report.exitCode = exitCodeOf(checks, steps);
     report.passed = report.exitCode === 0;
+    if (session) {
+      const v = verdictOf(report);
+      await session.finish(v.verdict, v.passed);
+      if (flags.json) report.events = session.jsonEvents();
+    }
     out.line(bold('checks'));
     out.line(formatChecks(checks));
     const corrections = labNotesCorrections(spec.dir);
@@ -135,7 +153,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     }
     if (flags.report) {
       report.durationMs = Date.now() - started;
-      writeReport(flags.report, run, report);
+      writeReport(flags.report, spec, report, session?.log.events);
       out.line(dim(`report written to ${flags.report}`));
     }
   } catch (err) {
@@ -148,12 +166,22 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
       // a page that says why, so a CI artifact is never missing
       report.durationMs = Date.now() - started;
       mkdirSync(dirname(flags.report), { recursive: true });
-      writeFileSync(flags.report, renderReport(spec, report, [], new Map()));
+      writeFileSync(flags.report, renderReport(spec, report, session?.log.events));
     }
   } finally {
+    // tcpdump and the pollers stop before the namespaces go
+    await session?.observer?.stop();
     await run?.down();
     unhook();
     report.durationMs = Date.now() - started;
+  }
+  if (session?.server) {
+    if (report.error) session.log.emit({ kind: 'run', phase: 'end', t: Date.now(), ...verdictOf(report) });
+    if (flags.hold !== false) {
+      out.line(`the run is over; the page stays at ${session.server.url} until Ctrl-C`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    await session.close();
   }
   return report;
 }
@@ -242,7 +270,10 @@ Examples:
     .description('up, steps, checks, down: the whole lab in one command')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
-    .option('--step', 'pause at each network event (SYN, DNS query, DHCPDISCOVER ...) and show it')
+    .option('--step', 'pause before each step and after each group of packets (lease clocks stop meanwhile)')
+    .option('--live', 'serve a page on 127.0.0.1 that draws every packet as it happens (URL printed)')
+    .addOption(new Option('--port <n>', 'port of the --live page (default: any free port)').argParser(livePort))
+    .option('--no-hold', 'with --live: exit when the run ends instead of keeping the page up until Ctrl-C (CI)')
     .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
     .option('--junit <file>', 'write the checks as JUnit XML')
     .option('--json', 'print the result as JSON')

@@ -1,7 +1,8 @@
 import type { LogRecord } from './checks.js';
 
-/** Protocol fields worth showing next to an event, in the order a learner reads them. */
-export const KEY_FIELDS = ['flags', 'seq', 'ack', 'len', 'type', 'qname', 'qtype', 'rcode', 'tc', 'size', 'xid', 'chaddr', 'ciaddr', 'yiaddr', 'giaddr', 'bytes', 'state', 'serial', 'records'] as const;
+import { recordFields, recordTime } from '../observe/annotate.js';
+
+export { KEY_FIELDS } from '../observe/annotate.js';
 
 /** The kind of packet an event record stands for, as Packet Tracer's simulation mode would name it. */
 export function eventLabel(r: LogRecord): string {
@@ -38,15 +39,8 @@ export function eventLabel(r: LogRecord): string {
   }
 }
 
-/** When the event happened: a captured packet's own timestamp, else the log record's time. */
-export function eventTime(r: LogRecord): number {
-  return typeof r.captured === 'number' ? r.captured * 1000 : Date.parse(String(r.time ?? ''));
-}
+/** When an event happened: the capture timestamp for a captured packet, else the log record's time. */
+export const eventTime = (r: LogRecord): number => recordTime(r);
 
 /** `qname=www.example.test qtype=A rcode=NOERROR` */
-export function eventFields(r: LogRecord): string {
-  // an unset BOOTP address field (0.0.0.0) says nothing; leave it out
-  return KEY_FIELDS.filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== '' && r[k] !== '0.0.0.0')
-    .map((k) => `${k}=${k === 'xid' && typeof r[k] === 'number' ? `0x${r[k].toString(16).padStart(8, '0')}` : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k])}`)
-    .join(' ');
-}
+export const eventFields = (r: LogRecord): string => recordFields(r);

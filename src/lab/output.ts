@@ -18,6 +18,8 @@ export interface LabReport {
   notesDiffer?: NotesCorrection[];
   startedAt: string;
   durationMs: number;
+  /** With --json: the packets (with their layers), TCP states and lease marks the run observed. */
+  events?: unknown[];
 }
 
 export function exitCodeOf(checks: CheckResult[], steps: StepResult[]): 0 | 1 {

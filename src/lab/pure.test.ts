@@ -113,9 +113,11 @@ describe('HTML report', () => {
   it('escapes every log field it puts in the page, the transport in a class attribute too', () => {
     const spec: LabSpec = { name: '01-x', title: 't', topic: 't', files: [], vars: {}, hosts: [{ name: 'local', kind: 'localhost' }], segments: [], routes: [], services: [], steps: [], checks: [], file: 'lab.yaml', dir: '.' };
     const report: LabReport = { lab: '01-x', title: 't', topic: 't', exitCode: 0, passed: true, startedAt: '2026-11-21T06:00:00.000Z', durationMs: 1, steps: [], checks: [] };
-    const evil = '"><script>alert(1)</script>';
-    const html = renderReport(spec, report, [{ t: 0, label: 'x', fields: '', from: '127.0.0.1:1', to: '127.0.0.1:2', pair: '127.0.0.1:1 <-> 127.0.0.1:2', transport: `tcp${evil}`, service: 'echo', host: 'local' }], new Map());
-    expect(html).not.toContain('<script>');
-    expect(html).toContain('class="event tcp&quot;&gt;&lt;script&gt;');
+    const evil = '"></script><script>alert(1)</script>';
+    const html = renderReport({ ...spec, title: `t${evil}` }, report, [{ kind: 'packet', seq: 0, t: 0, id: 1, segment: 'lo', from: 'a', to: ['b'], broadcast: false, transport: `tcp${evil}`, summary: evil, src: '127.0.0.1:1', dst: '127.0.0.1:2', layers: [{ name: 'DNS', fields: { question: evil } }], notes: [], source: 'log' }]);
+    // the page's own two script elements, and none from the data (embedded as JSON with < escaped)
+    expect(html.match(/<script/g)).toHaveLength(2);
+    expect(html).not.toContain('alert(1)</script>');
+    expect(html).toContain('<title>01-x: t&quot;&gt;&lt;/script&gt;');
   });
 });

@@ -42,6 +42,8 @@ export interface UpOptions {
   readyTimeoutMs?: number;
   /** called as soon as the run exists (before anything is built), so Ctrl-C during up can tear it down */
   onRun?: (run: LabRun) => void;
+  /** Called once the hosts exist and before any service starts (the live view starts its captures here). */
+  onHostsReady?: (run: LabRun) => Promise<void>;
 }
 
 const quiet: RunOutput = { line: () => {} };
@@ -96,6 +98,7 @@ export class LabRun {
         copyFileSync(join(spec.dir, f), join(runDir, f));
       }
       if (spec.hosts.some((h) => h.kind === 'netns')) await run.buildTopology();
+      await opts.onHostsReady?.(run);
       for (const svc of spec.services) await run.startService(svc, opts.readyTimeoutMs ?? 20_000);
     } catch (err) {
       await run.down();
@@ -230,8 +233,10 @@ export class LabRun {
   }
 
   /** Runs the lab's steps in order; background steps keep running until teardown. Stops early once teardown begins. */
-  async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void): Promise<StepResult[]> {
+  async runSteps(onStep?: (s: StepResult, index: number) => Promise<void> | void, beforeStep?: (step: StepSpec, index: number, command: string) => Promise<void>): Promise<StepResult[]> {
     for (const [i, step] of this.spec.steps.entries()) {
+      if (this.stopping) break;
+      await beforeStep?.(step, i, fill(step.run, this.scope, `steps[${i}].run`));
       if (this.stopping) break;
       this.out.line(stepHeader(step.name, step.host, fill(step.run, this.scope, `steps[${i}].run`), i, step.background === true));
       const r = await this.runStep(step, i);

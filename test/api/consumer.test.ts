@@ -9,13 +9,14 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../..');
 const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
 
-describeWithTools('socketlab installed from its tarball into a consumer project', { dig: 'bind9-dnsutils', ss: 'iproute2' }, () => {
+describeWithPeers('socketlab installed from its tarball into a consumer project', ['dig', 'ss'], () => {
   let dir = '';
   let project = '';
   const node = async (args: string[]) => run(process.execPath, args, { cwd: project, timeout: 90_000 });

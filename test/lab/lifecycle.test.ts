@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runCli } from '../helpers/cli.js';
-import { describeWithTools } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 
 /**
  * The life of a localhost lab across processes: Ctrl-C in the middle of a step, `lab down` after
@@ -132,7 +132,7 @@ describe('lab lifecycle on localhost', () => {
   });
 });
 
-describeWithTools('a lab file outside labs/ on a terminal', { script: 'bsdutils' }, () => {
+describeWithPeers('a lab file outside labs/ on a terminal', ['script'], () => {
   it('asks before running, and "n" runs nothing', async () => {
     const child = spawn('script', ['-qec', `${process.execPath} ${CLI} lab run ${lab}`, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

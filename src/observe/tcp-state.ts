@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { parseSs } from '../netstat/ss-parse.js';
+import { formatEndpoint } from '../socket-pair.js';
+
+/** A change of one TCP socket's kernel state, as `ss -tan` shows it. */
+export interface TcpStateChange {
+  host: string;
+  local: string;
+  remote: string;
+  /** SYN-SENT, ESTABLISHED, FIN-WAIT-1 ... or CLOSED once ss no longer lists the socket */
+  state: string;
+}
+
+/** One poll's table, keyed by `local remote`, listening sockets left out. Pure. */
+export function tcpTable(ssText: string): Map<string, { local: string; remote: string; state: string }> {
+  const m = new Map<string, { local: string; remote: string; state: string }>();
+  for (const r of parseSs(ssText, { defaultProto: 'tcp' }).records) {
+    if (r.state === 'LISTEN') continue;
+    const local = formatEndpoint(r.local);
+    const remote = formatEndpoint(r.remote);
+    m.set(`${local} ${remote}`, { local, remote, state: r.state });
+  }
+  return m;
+}
+
+/** What changed between two polls of one host: new states, and CLOSED for sockets gone. Pure. */
+export function diffTables(host: string, before: Map<string, { local: string; remote: string; state: string }>, after: Map<string, { local: string; remote: string; state: string }>): TcpStateChange[] {
+  const out: TcpStateChange[] = [];
+  for (const [k, v] of after) if (before.get(k)?.state !== v.state) out.push({ host, ...v });
+  for (const [k, v] of before) if (!after.has(k)) out.push({ host, local: v.local, remote: v.remote, state: 'CLOSED' });
+  return out;
+}
+
+/**
+ * Polls `ss -tan` in each host's namespace (or on this machine) every intervalMs while the run
+ * lasts; a state that lives shorter than one interval can be missed (ss has no event feed).
+ * `keep` filters the sockets that belong to the lab (localhost labs: the services' ports).
+ */
+export function pollTcpStates(opts: {
+  hosts: { host: string; netns?: string }[];
+  intervalMs?: number;
+  keep?: (local: string, remote: string) => boolean;
+  onChange: (c: TcpStateChange) => void;
+}): { stop(): Promise<void>; polls(): number } {
+  const tables = new Map<string, Map<string, { local: string; remote: string; state: string }>>();
+  let stopped = false;
+  let polls = 0;
+  let running: Promise<void> = Promise.resolve();
+  const one = (h: { host: string; netns?: string }): Promise<void> =>
+    new Promise((resolve) => {
+      const argv = h.netns ? ['ip', ['netns', 'exec', h.netns, 'ss', '-tanH']] as const : ['ss', ['-tanH']] as const;
+      execFile(argv[0], [...argv[1]], { timeout: 5_000 }, (err, stdout) => {
+        if (!err && !stopped) {
+          let now = tcpTable(stdout);
+          if (opts.keep) now = new Map([...now].filter(([, v]) => opts.keep!(v.local, v.remote)));
+          for (const c of diffTables(h.host, tables.get(h.host) ?? new Map(), now)) opts.onChange(c);
+          tables.set(h.host, now);
+        }
+        resolve();
+      });
+    });
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      const started = Date.now();
+      await Promise.all(opts.hosts.map(one));
+      polls++;
+      await new Promise((r) => setTimeout(r, Math.max(20, (opts.intervalMs ?? 200) - (Date.now() - started))));
+    }
+  };
+  running = loop();
+  return {
+    polls: () => polls,
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}
