@@ -15,6 +15,8 @@ import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { stepThrough } from './step-mode.js';
 import { renderReport, writeReport } from './report.js';
 import { exportDocker, staticScope } from './docker.js';
+import { addStudentOptions, detachedRun, registerStudentCommands } from './student-command.js';
+import { addStudentWork, afterUp, recordQuestions, runLabTasks, studentArgs, studentVars, type StudentFlags } from './student.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
@@ -30,7 +32,7 @@ function collectLog(value: string, previous: Record<string, string> = {}): Recor
 
 const human = (json: boolean): RunOutput => ({ line: (t) => (json ? process.stderr.write(`${t}\n`) : print(t)) });
 
-interface RunFlags {
+interface RunFlags extends StudentFlags {
   var?: Record<string, string>;
   json?: boolean;
   junit?: string;
@@ -94,7 +96,8 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
   try {
     out.line(bold(`lab ${spec.name}: ${spec.title}`));
     out.line(dim(`topic: ${spec.topic}`));
-    run = await LabRun.up(spec, { vars: flags.var, out });
+    run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out });
+    await afterUp(run, flags, out);
     if (flags.step) {
       out.line(bold('events while the services started'));
       await stepThrough(run, out);
@@ -112,6 +115,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     report.passed = report.exitCode === 0;
     out.line(bold('checks'));
     out.line(formatChecks(checks));
+    await addStudentWork(run, report, { out, tasksCount: false, expected: await recordQuestions(run) });
     const corrections = labNotesCorrections(spec.dir);
     if (corrections.length > 0) {
       report.notesDiffer = corrections;
@@ -225,7 +229,9 @@ Examples:
       if (results.some((r) => r.problems.length > 0)) process.exitCode = 2;
     });
 
-  lab
+  registerStudentCommands(lab);
+
+  addStudentOptions(lab
     .command('run')
     .description('up, steps, checks, down: the whole lab in one command')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
@@ -233,20 +239,21 @@ Examples:
     .option('--step', 'pause at each network event (SYN, DNS query, DHCPDISCOVER ...) and show it')
     .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
     .option('--junit <file>', 'write the checks as JUnit XML')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON'))
     .action(async (name: string, flags: RunFlags) => {
       const spec = resolveLab(name);
       finish(await runLab(spec, flags), flags);
     });
 
-  lab
+  addStudentOptions(lab
     .command('up')
     .description('start a lab and leave it running (then: lab check, lab down)')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
-    .option('--no-steps', 'only start the hosts and services')
-    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+    .option('--no-steps', 'only start the hosts and services'))
+    .action(async (name: string, flags: StudentFlags & { steps: boolean }) => {
       const spec = resolveLab(name);
+      studentVars(spec, flags); // a bad --break or --seed is an error here, not in the background
       const existing = readState(spec.name);
       if (existing && [existing.runnerPid, ...existing.processes.map((p) => p.pid)].some((pid) => pid !== process.pid && isAlive(pid))) {
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
@@ -255,7 +262,7 @@ Examples:
       mkdirSync(runRoot(), { recursive: true });
       const logFile = join(runRoot(), `${spec.name}.up.log`);
       const fd = openSync(logFile, 'w');
-      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps'])];
+      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps']), ...studentArgs(flags)];
       const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
       closeSync(fd);
       child.unref();
@@ -277,20 +284,22 @@ Examples:
       print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
     });
 
-  lab
+  addStudentOptions(lab
     .command('hold', { hidden: true })
     .description('(internal) bring a lab up and hold it until SIGTERM; what "lab up" runs in the background')
     .argument('<name>')
     .addOption(new Option('--var <name=value>').argParser(collectVar))
-    .option('--no-steps')
-    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+    .option('--no-steps'))
+    .action(async (name: string, flags: StudentFlags & { steps: boolean }) => {
       const spec = resolveLab(name);
       const out = human(false);
       let run: LabRun | undefined;
       teardownOnSignal(spec.name, () => run);
       try {
-        run = await LabRun.up(spec, { vars: flags.var, out });
+        run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out });
+        await afterUp(run, flags, out);
         if (flags.steps) await run.runSteps((s, i) => out.line(formatStep(s, i)));
+        await recordQuestions(run);
       } catch (err) {
         await run?.down();
         throw err;
@@ -317,7 +326,7 @@ Examples:
         // detached checks would look at (and send traffic from) this machine's own network namespace
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is not up: its hosts are network namespaces, made by "sudo socketlab lab up ${spec.name}"; run that first`);
       }
-      const run = attached ?? LabRun.detached(spec, flags.log ?? {}, flags.var);
+      const run = attached ?? detachedRun(spec, flags.log ?? {}, flags.var);
       // a check's command runs in its own process group (no terminal SIGINT): stop it with us, leave the lab up
       const stopChecks = (code: number) => (): void => {
         for (const pid of foreground) killGroup(pid, 'SIGKILL');
@@ -325,10 +334,13 @@ Examples:
       };
       process.once('SIGINT', stopChecks(130));
       process.once('SIGTERM', stopChecks(143));
+      // tasks first: a fixed lab's task checks make the traffic (a DHCP exchange) the lab's checks look for
+      const tasks = await runLabTasks(run);
       const checks = await run.check();
       const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: exitCodeOf(checks, []), passed: false, steps: [], checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
-      report.passed = report.exitCode === 0;
       if (!flags.json) print(formatChecks(checks));
+      await addStudentWork(run, report, { tasksCount: true, tasks, ...(!flags.json && { out: human(false) }) });
+      report.passed = report.exitCode === 0;
       finish(report, flags);
     });
 
