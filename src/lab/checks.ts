@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { CHECK_KINDS, type CheckSpec } from './checks/index.js';
 import type { CheckContext, CheckKind, LogRecord } from './checks/kind.js';
-import { fill, type TemplateScope } from './template.js';
+import { fill, fillSoft, type TemplateScope } from './template.js';
 import { isLabError } from '../errors.js';
 
 export type { CheckContext, LogRecord } from './checks/kind.js';
@@ -24,6 +24,9 @@ export interface CheckResult {
   detail: string;
   /** what to look at when it failed */
   hint: string;
+  /** points earned (grading): the check's points when it passed, else 0 */
+  points: number;
+  maxPoints: number;
 }
 
 /** Reads a pino JSON-lines file; lines that are not JSON (a crash trace) are skipped. */
@@ -59,14 +62,15 @@ export function describeCheck(c: CheckSpec, scope: TemplateScope): string {
 
 /** Runs one check. A check that cannot be evaluated (a tool missing) fails with the reason. */
 export async function runCheck(c: CheckSpec, ctx: CheckContext, defaultHost: string): Promise<CheckResult> {
-  const base = { kind: c.kind, hint: c.hint };
+  const maxPoints = c.points ?? 1;
+  const base = { kind: c.kind, hint: fillSoft(c.hint, ctx.scope), maxPoints };
   let name = c.kind as string;
   try {
     name = describeCheck(c, ctx.scope);
     const { passed, detail } = await kindOf(c).evaluate(c, ctx, c.host ?? defaultHost);
-    return { ...base, name, passed, detail };
+    return { ...base, name, passed, detail, points: passed ? maxPoints : 0 };
   } catch (err) {
     if (isLabError(err) && err.code === 'LAB_ERR_LAB_FILE') throw err;
-    return { ...base, name, passed: false, detail: `could not evaluate: ${(err as Error).message}` };
+    return { ...base, name, passed: false, detail: `could not evaluate: ${(err as Error).message}`, points: 0 };
   }
 }

@@ -16,6 +16,8 @@ import { renderReport, verdictOf, writeReport } from './report.js';
 import { LabSession } from './live-session.js';
 import { exportDocker, staticScope } from './docker.js';
 import { confirmLab } from './confirm.js';
+import { addStudentOptions, detachedRun, registerStudentCommands } from './student-command.js';
+import { addStudentWork, afterUp, recordQuestions, runLabTasks, studentArgs, studentVars, type StudentFlags } from './student.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
@@ -37,7 +39,7 @@ function livePort(value: string): number {
 
 const human = (json: boolean): RunOutput => ({ line: (t) => (json ? process.stderr.write(`${t}\n`) : print(t)) });
 
-interface RunFlags {
+interface RunFlags extends StudentFlags {
   var?: Record<string, string>;
   json?: boolean;
   junit?: string;
@@ -115,7 +117,8 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     out.line(bold(`lab ${spec.name}: ${spec.title}`));
     out.line(dim(`topic: ${spec.topic}`));
     await session?.open();
-    run = await LabRun.up(spec, { vars: flags.var, out, onRun: (r) => (run = r), ...(session && { onHostsReady: (r: LabRun) => session.attach(r) }) });
+    run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out, onRun: (r) => (run = r), ...(session && { onHostsReady: (r: LabRun) => session.attach(r) }) });
+    await afterUp(run, flags, out);
     out.line('');
     const steps = await run.runSteps(
       (s, i) => {
@@ -141,6 +144,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     }
     out.line(bold('checks'));
     out.line(formatChecks(checks));
+    await addStudentWork(run, report, { out, tasksCount: false, expected: await recordQuestions(run) });
     const corrections = labNotesCorrections(spec.dir);
     if (corrections.length > 0) {
       report.notesDiffer = corrections;
@@ -265,7 +269,9 @@ Examples:
       if (results.some((r) => r.problems.length > 0)) process.exitCode = 2;
     });
 
-  lab
+  registerStudentCommands(lab);
+
+  addStudentOptions(lab
     .command('run')
     .description('up, steps, checks, down: the whole lab in one command')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
@@ -277,23 +283,24 @@ Examples:
     .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
     .option('--junit <file>', 'write the checks as JUnit XML')
     .option('--json', 'print the result as JSON')
-    .option('--yes', 'run a lab file from outside the installed labs without asking (it runs its commands, as root for namespace labs)')
+    .option('--yes', 'run a lab file from outside the installed labs without asking (it runs its commands, as root for namespace labs)'))
     .action(async (name: string, flags: RunFlags & { yes?: boolean }) => {
       const spec = resolveLab(name);
       await confirmLab(spec, flags.yes, 'run');
       finish(await runLab(spec, flags), flags);
     });
 
-  lab
+  addStudentOptions(lab
     .command('up')
     .description('start a lab and leave it running (then: lab check, lab down)')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
     .option('--no-steps', 'only start the hosts and services')
-    .option('--yes', 'start a lab file from outside the installed labs without asking')
-    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean; yes?: boolean }) => {
+    .option('--yes', 'start a lab file from outside the installed labs without asking'))
+    .action(async (name: string, flags: StudentFlags & { steps: boolean; yes?: boolean }) => {
       const spec = resolveLab(name);
       await confirmLab(spec, flags.yes, 'up');
+      studentVars(spec, flags); // a bad --break or --seed is an error here, not in the background
       const existing = readState(spec.name);
       if (existing && stateIsLive(existing)) {
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
@@ -305,7 +312,7 @@ Examples:
       // this invocation's own log until the lab is up: a second "lab up" must not truncate the first's
       const logFile = join(runRoot(), `${spec.name}.up-${process.pid}.log`);
       const fd = openSync(logFile, 'w');
-      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps'])];
+      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps']), ...studentArgs(flags)];
       const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
       closeSync(fd);
       child.unref();
@@ -334,21 +341,23 @@ Examples:
       print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
     });
 
-  lab
+  addStudentOptions(lab
     .command('hold', { hidden: true })
     .description('(internal) bring a lab up and hold it until SIGTERM; what "lab up" runs in the background')
     .argument('<name>')
     .addOption(new Option('--var <name=value>').argParser(collectVar))
-    .option('--no-steps')
-    .action(async (name: string, flags: { var?: Record<string, string>; steps: boolean }) => {
+    .option('--no-steps'))
+    .action(async (name: string, flags: StudentFlags & { steps: boolean }) => {
       const spec = resolveLab(name);
       const out = human(false);
       let run: LabRun | undefined;
       teardownOnSignal(spec.name, () => run);
       try {
-        run = await LabRun.up(spec, { vars: flags.var, out, onRun: (r) => (run = r) });
+        run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out, onRun: (r) => (run = r) });
+        await afterUp(run, flags, out);
         if (flags.steps) await run.runSteps((s, i) => out.line(formatStep(s, i)));
         if (signalled) await interrupted();
+        await recordQuestions(run);
       } catch (err) {
         if (signalled) await interrupted();
         await run?.down();
@@ -376,7 +385,7 @@ Examples:
         // detached checks would look at (and send traffic from) this machine's own network namespace
         throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is not up: its hosts are network namespaces, made by "sudo socketlab lab up ${spec.name}"; run that first`);
       }
-      const run = attached ?? LabRun.detached(spec, flags.log ?? {}, flags.var);
+      const run = attached ?? detachedRun(spec, flags.log ?? {}, flags.var);
       // a check's command runs in its own process group (no terminal SIGINT): stop it with us, leave the lab up
       const stopChecks = (code: number) => (): void => {
         for (const pid of foreground) killGroup(pid, 'SIGKILL');
@@ -384,10 +393,13 @@ Examples:
       };
       process.once('SIGINT', stopChecks(130));
       process.once('SIGTERM', stopChecks(143));
+      // tasks first: a fixed lab's task checks make the traffic (a DHCP exchange) the lab's checks look for
+      const tasks = await runLabTasks(run);
       const checks = await run.check();
       const report: LabReport = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: exitCodeOf(checks, []), passed: false, steps: [], checks, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
-      report.passed = report.exitCode === 0;
       if (!flags.json) print(formatChecks(checks));
+      await addStudentWork(run, report, { tasksCount: true, tasks, ...(!flags.json && { out: human(false) }) });
+      report.passed = report.exitCode === 0;
       finish(report, flags);
     });
 

@@ -96,6 +96,12 @@ export function dictionary<V extends z.ZodType>(key: z.ZodType<string, string>, 
   return z.record(key, value, { error: (iss) => (iss.code === 'invalid_key' && keyMessage ? keyMessage : mappingMessage(iss)) });
 }
 
+/** `${name}` values: name -> string or number (read as text). */
+export function varDictionary() {
+  const value = z.union([z.string(), z.number()], { error: (iss) => `must be a string or number, got ${describeValue(iss.input)}` }).transform(String);
+  return dictionary(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/), value, 'variable names are letters, digits and _');
+}
+
 /** One validation problem: a field path and what is wrong with it. */
 export interface SchemaIssue {
   path: (string | number)[];

@@ -29,7 +29,7 @@ describe('templates', () => {
   it('fills known names and says which are known otherwise', () => {
     expect(fill('127.0.0.1:${echo.port}', { 'echo.port': '7007' }, 'x')).toBe('127.0.0.1:7007');
     expect(() => fill('${nope}', { a: '1' }, 'steps[0].run')).toThrow(LabError);
-    expect(() => fill('${nope}', { a: '1' }, 'steps[0].run')).toThrow(/steps\[0\]\.run: \$\{nope\} is not defined \(known: a\)/);
+    expect(() => fill('${nope}', { a: '1' }, 'steps[0].run')).toThrow(/steps\[0\]\.run: variable "nope" is not defined \(known: a\)/);
     expect(fillInt('${n}', { n: '3' }, 'count')).toBe(3);
     expect(() => fillInt('${n}', { n: 'x' }, 'count')).toThrow(/not an integer/);
   });

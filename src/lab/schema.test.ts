@@ -94,9 +94,9 @@ describe('lab file schema', () => {
     ['bad host name with its line', GOOD.replace('  - name: local\n    kind: localhost', '  - name: local\n    kind: localhost\n  - name: Bad_Name\n    kind: localhost'),
       ['FILE: hosts[1].name: "Bad_Name" must be a short lowercase name ([a-z][a-z0-9-], at most 15 characters) (line 8)']],
     ['unknown field', GOOD.replace('title: Socket pairs', 'title: Socket pairs\ncolour: red'),
-      ['FILE: colour: unknown field; expected one of name, title, topic, summary, root, files, vars, hosts, segments, routes, services, steps, checks (line 3)']],
+      ['FILE: colour: unknown field; expected one of name, title, topic, summary, root, files, vars, hosts, segments, routes, services, steps, checks, tasks, questions, variants (line 3)']],
     ['unknown field in a check (the fields of its kind)', GOOD.replace('process: socketlab-echo', 'process: socketlab-echo\n    proces: x'),
-      ['FILE: checks[0].proces: unknown field; expected one of kind, name, hint, host, proto, port, process, absent (line 21)']],
+      ['FILE: checks[0].proces: unknown field; expected one of kind, name, hint, host, points, proto, port, process, absent (line 21)']],
     ['a list where a string goes', GOOD.replace('title: Socket pairs', 'title: [a, b]'), ['FILE: title: must be a non-empty string, got a list (line 2)']],
     ['an empty title', GOOD.replace('title: Socket pairs', 'title:'), ['FILE: title: is required (line 2)']],
     ['a string where true/false goes', GOOD.replace('title: Socket pairs', 'title: Socket pairs\nroot: "yes"'), ['FILE: root: must be true or false, got string "yes" (line 3)']],
@@ -189,7 +189,7 @@ describe('lab file schema', () => {
     const lines = err.message.split('\n').map((l) => l.split(file).join('FILE'));
     expect(lines).toEqual(expect.arrayContaining([
       'FILE: hosts[0].kind: must be one of localhost, netns, got string "vm" (line 7)',
-      'FILE: checks[0].x: unknown field; expected one of kind, name, hint, host, proto, port, process, absent (line 21)',
+      'FILE: checks[0].x: unknown field; expected one of kind, name, hint, host, points, proto, port, process, absent (line 21)',
       'FILE: checks[0].hint: is required (line 17)',
     ]));
   });

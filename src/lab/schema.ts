@@ -11,6 +11,9 @@ import {
   type SchemaIssue,
 } from './fields.js';
 import { CHECK_KINDS, CHECK_SCHEMAS, type CheckSpec } from './checks/index.js';
+import { taskSchema, type TaskSpec } from './tasks.js';
+import { questionSchema, type QuestionSpec } from './questions.js';
+import { variantsField } from './variants.js';
 
 export { formatPath, type SchemaIssue } from './fields.js';
 export type { CheckSpec } from './checks/index.js';
@@ -93,6 +96,7 @@ const fileName = z.string({ error: (iss) => `must be a file name inside the lab 
   .regex(FILE_NAME, { error: (iss) => `must be a file name inside the lab folder (no path), got ${describeValue(iss.input)}` });
 
 const varValue = z.union([z.string(), z.number()], { error: (iss) => `must be a string or number, got ${describeValue(iss.input)}` }).transform(String);
+const task = taskSchema(check);
 
 /** The lab file as written (before names are resolved). */
 const labFields = mapping({
@@ -110,6 +114,9 @@ const labFields = mapping({
   services: list(service).default([]),
   steps: list(step).default([]),
   checks: list(check, { required: true }).min(1, { error: 'a lab needs at least one check' }),
+  tasks: list(task).describe('what the student must do, each proved by checks of the kernel and the traffic').default([]),
+  questions: list(questionSchema).describe("questions whose right answers come from this run's events and sockets").default([]),
+  variants: variantsField(),
 });
 
 type LabFields = z.output<typeof labFields>;
@@ -150,10 +157,35 @@ function link(lab: LabFields, ctx: z.RefinementCtx) {
   lab.routes.forEach((r, i) => refs(route.shape, r, ['routes', i]));
   lab.services.forEach((s, i) => refs(service.shape, s, ['services', i]));
   lab.steps.forEach((s, i) => refs(step.shape, s, ['steps', i]));
-  lab.checks.forEach((c, i) => refs(CHECK_KINDS.find((k) => k.schema.shape.kind.value === c.kind)!.schema.shape, c, ['checks', i]));
+  const checkRefs = (c: CheckSpec, path: Path): void => refs(CHECK_KINDS.find((k) => k.schema.shape.kind.value === c.kind)!.schema.shape, c, path);
+  lab.checks.forEach((c, i) => checkRefs(c, ['checks', i]));
+  const ids = (items: { id: string }[], field: string): void => {
+    const seen = new Set<string>();
+    items.forEach((x, i) => {
+      if (seen.has(x.id)) fail([field, i, 'id'], `"${x.id}" is already used by another ${field.slice(0, -1)}`);
+      seen.add(x.id);
+    });
+  };
+  ids(lab.tasks, 'tasks');
+  ids(lab.questions, 'questions');
+  lab.tasks.forEach((t, i) => {
+    t.checks.forEach((c, j) => checkRefs(c, ['tasks', i, 'checks', j]));
+    t.fault?.run?.forEach((r, j) => refersTo(hostRef(''), r.host, ['tasks', i, 'fault', 'run', j, 'host']));
+  });
+  lab.questions.forEach((q, i) => {
+    const [kind, a] = Object.entries(q.answer as Record<string, unknown>)[0]!;
+    if (typeof a !== 'object' || a === null) return;
+    const o = a as Record<string, unknown>;
+    if (typeof o.service === 'string' && !serviceNames.has(o.service)) fail(['questions', i, 'answer', kind, 'service'], `no service named "${o.service}" (services: ${[...serviceNames].join(', ') || 'none'})`);
+    if (typeof o.host === 'string' && !hostNames.has(o.host)) fail(['questions', i, 'answer', kind, 'host'], `no host named "${o.host}" (hosts: ${[...hostNames].join(', ')})`);
+  });
+  for (const name of Object.keys(lab.variants)) {
+    if (lab.vars[name] === undefined) fail(['variants', name], `varies "${name}", which has no default under vars (the run without --seed uses it)`);
+  }
 
   // a service or step without a host runs on the only one; with several hosts it must say which
   const only = lab.hosts.length === 1 ? lab.hosts[0]!.name : undefined;
+  const hosted = (c: CheckSpec): CheckSpec => (c.host === undefined && only !== undefined ? { ...c, host: only } : c);
   const placed = <T extends { host?: string | undefined }>(items: T[], field: string): (T & { host: string })[] =>
     items.map((x, i) => {
       if (x.host === undefined && only === undefined) fail([field, i, 'host'], `is required when the lab has more than one host (hosts: ${[...hostNames].join(', ')})`);
@@ -163,7 +195,9 @@ function link(lab: LabFields, ctx: z.RefinementCtx) {
     ...lab,
     services: placed(lab.services, 'services'),
     steps: placed(lab.steps, 'steps'),
-    checks: lab.checks.map((c): CheckSpec => (c.host === undefined && only !== undefined ? { ...c, host: only } : c)),
+    checks: lab.checks.map(hosted),
+    tasks: lab.tasks.map((t): TaskSpec => ({ ...t, checks: t.checks.map(hosted) })),
+    questions: lab.questions as QuestionSpec[],
   };
 }
 

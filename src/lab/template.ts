@@ -8,7 +8,8 @@ export function fill(text: string, scope: TemplateScope, where: string): string 
   return text.replace(/\$\{([a-zA-Z0-9_.-]+)\}/g, (_m, name: string) => {
     const v = scope[name];
     if (v === undefined) {
-      throw new LabError('LAB_ERR_LAB_FILE', `${where}: \${${name}} is not defined (known: ${Object.keys(scope).sort().join(', ')})`);
+      // the variable's name, never the literal placeholder: learners read this message
+      throw new LabError('LAB_ERR_LAB_FILE', `${where}: variable "${name}" is not defined (known: ${Object.keys(scope).sort().join(', ')})`);
     }
     return v;
   });
@@ -19,6 +20,15 @@ export function fillInt(value: number | string | undefined, scope: TemplateScope
   if (value === undefined || typeof value === 'number') return value;
   const s = fill(value, scope, where);
   const n = Number(s);
-  if (!Number.isInteger(n)) throw new LabError('LAB_ERR_LAB_FILE', `${where}: "${value}" is "${s}", not an integer`);
+  if (!Number.isInteger(n)) throw new LabError('LAB_ERR_LAB_FILE', `${where}: "${s}" is not an integer`);
   return n;
+}
+
+/** A template filled where it can be: a text for people never shows a literal `${...}`. */
+export function fillSoft(text: string, scope: TemplateScope): string {
+  try {
+    return fill(text, scope, 'text');
+  } catch {
+    return text.replace(/\$\{([a-zA-Z0-9_.-]+)\}/g, (_m, name: string) => scope[name] ?? `<${name}>`);
+  }
 }

@@ -140,7 +140,8 @@ describe('lab run exit code 2: the lab could not run', () => {
     const f = labFile(`${ECHO}steps:\n  - { name: s, run: "echo \${nosuch}" }\nchecks:\n  - { kind: listening, proto: tcp, port: 1, hint: h }\n`);
     const { code, report } = await runLab(f);
     expect(code).toBe(2);
-    expect(report.error).toMatch(/steps\[0\]\.run: \$\{nosuch\} is not defined \(known: .*echo\.port/);
+    expect(report.error).toMatch(/steps\[0\]\.run: variable "nosuch" is not defined \(known: .*echo\.port/);
+    expect(report.error).not.toMatch(/\$\{/);
   });
 
   it('a bad lab file names file, field and line', async () => {
@@ -173,10 +174,12 @@ describe('up, check, down across separate invocations', () => {
     }
     expect(() => process.kill(pid, 0)).toThrow();
     expect(existsSync(join(runDir, '99-check-test', 'state.json'))).toBe(false);
-    // nothing is up any more: the service's port is unknown, so the checks cannot even be stated
+    // nothing is up any more: checked with the last run's values, it fails, and no ${...} is left unfilled
     const after = await runCli(['lab', 'check', f, '--json'], { env });
-    expect(after.code).toBe(2);
-    expect(after.stderr).toMatch(/\$\{echo\.port\} is not defined/);
+    expect(after.code).toBe(1);
+    const port = state.processes[0]!.listening.port;
+    expect((JSON.parse(after.stdout) as ReportJson).checks[0]).toMatchObject({ passed: false, name: `tcp/${port} is LISTEN, held by socketlab-echo` });
+    expect(after.stdout + after.stderr).not.toMatch(/\$\{/);
   });
 
   it('Ctrl-C during a run stops every process it started', async () => {
@@ -244,7 +247,10 @@ describe("lab check against a learner's own setup (nothing started by the runner
     const port = /listening on \S+ 127\.0\.0\.1:(\d+)/.exec(echo.stdout())![1]!;
     await using clients = await startCli(['connect', `127.0.0.1:${port}`, '--count', '3', '--hold', '30'], { ready: /holding 3 connection/ });
     void clients;
-    const args = ['lab', 'check', '02-socket-pairs', '--var', `echo.port=${port}`, '--log', `echo=${log}`, '--json'];
+    // lab 02's task (an echo server of the learner's own on task_port): a second one, so the task's client is not in the first one's log
+    await using own = await startCli(['echo', '--port', '0', '--tcp'], { ready: /listening on \S+ 127\.0\.0\.1:(\d+)/ });
+    const taskPort = /listening on \S+ 127\.0\.0\.1:(\d+)/.exec(own.stdout())![1]!;
+    const args = ['lab', 'check', '02-socket-pairs', '--var', `echo.port=${port}`, '--var', `task_port=${taskPort}`, '--log', `echo=${log}`, '--json'];
     const ok = await runCli(args, { env });
     const report = JSON.parse(ok.stdout) as ReportJson;
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);

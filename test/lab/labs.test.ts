@@ -37,7 +37,12 @@ function labTest(l: (typeof labs)[number]): void {
     expect(r.code).toBe(0);
     expect(report.checks.length).toBe(l.spec.checks.length);
     const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(new RegExp(`<testsuite name="${l.name}" tests="${l.spec.checks.length}" failures="0" errors="0"`));
+    // checks, plus the student's tasks and questions (skipped: nobody did them in this run)
+    const tests = l.spec.checks.length + l.spec.tasks.length + l.spec.questions.length;
+    expect(xml).toMatch(new RegExp(`<testsuite name="${l.name}" tests="${tests}" failures="0" errors="0"`));
+    // every question has a right answer computed from this very run
+    const answers = JSON.parse(readFileSync(join(env.SOCKETLAB_RUN_DIR, l.name, 'questions.json'), 'utf8')) as { id: string; value?: string; missing?: string }[];
+    expect(answers.filter((a) => a.value === undefined)).toEqual([]);
   }, 180_000);
 }
 

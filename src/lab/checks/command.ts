@@ -18,8 +18,8 @@ export const command: CheckKind<typeof schema> = {
   schema,
   describe(c, scope) {
     const parts = [`exits ${c.exit ?? 0}`];
-    if (c['stdout-matches']) parts.push(`prints /${c['stdout-matches']}/`);
-    if (c['stdout-not-matches']) parts.push(`does not print /${c['stdout-not-matches']}/`);
+    if (c['stdout-matches']) parts.push(`prints /${fill(c['stdout-matches'], scope, 'stdout-matches')}/`);
+    if (c['stdout-not-matches']) parts.push(`does not print /${fill(c['stdout-not-matches'], scope, 'stdout-not-matches')}/`);
     return `"${fill(c.run, scope, 'run')}" ${parts.join(' and ')}`;
   },
   async evaluate(c, ctx, host) {
@@ -29,8 +29,11 @@ export const command: CheckKind<typeof schema> = {
     const exit = c.exit ?? 0;
     if (r.timedOut) problems.push('timed out');
     if (r.code !== exit) problems.push(`exited ${r.code}, expected ${exit}`);
-    if (c['stdout-matches'] && !new RegExp(fill(c['stdout-matches'], s, 'stdout-matches'), 'm').test(r.stdout)) problems.push(`stdout does not match /${c['stdout-matches']}/`);
-    if (c['stdout-not-matches'] && new RegExp(fill(c['stdout-not-matches'], s, 'stdout-not-matches'), 'm').test(r.stdout)) problems.push(`stdout matches /${c['stdout-not-matches']}/`);
+    // messages show the filled patterns: a learner never reads a literal ${...}
+    const want = c['stdout-matches'] && fill(c['stdout-matches'], s, 'stdout-matches');
+    const unwanted = c['stdout-not-matches'] && fill(c['stdout-not-matches'], s, 'stdout-not-matches');
+    if (want && !new RegExp(want, 'm').test(r.stdout)) problems.push(`stdout does not match /${want}/`);
+    if (unwanted && new RegExp(unwanted, 'm').test(r.stdout)) problems.push(`stdout matches /${unwanted}/`);
     const matched = c['stdout-matches'] ? new RegExp(`^.*(?:${fill(c['stdout-matches'], s, 'stdout-matches')}).*$`, 'm').exec(r.stdout)?.[0] : undefined;
     const tail = matched?.trim() ?? (r.stdout.trim() || r.stderr.trim()).split('\n').slice(-3).join(' | ');
     return { passed: problems.length === 0, detail: problems.length ? `${problems.join('; ')}${tail ? ` — output: ${tail}` : ''}` : `exit ${r.code}${tail ? `: ${tail.slice(0, 200)}` : ''}` };

@@ -36,6 +36,7 @@ const baseFields = {
   name: text().describe("what this check means, in the course's words; generated when omitted").optional(),
   hint: text().describe('what to look at when the check fails'),
   host: hostRef('the host the check looks at; default: the only host').optional(),
+  points: z.number({ error: 'must be a whole number of points from 0 to 100' }).int().min(0).max(100).describe('points when it passes (grading); default 1').optional(),
 };
 
 /** Defines a check kind; `fields` are its own fields, `refine` checks that need several of them. */
