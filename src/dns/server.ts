@@ -88,12 +88,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
     onNotify: opts.onNotify,
     unavailable: opts.unavailable,
   });
-  const flushUdp = serveUdp(udp, handler, log, server);
+  serveUdp(udp, handler, log, server);
   serveTcp(tcp, { log, server, idleMs, maxMessage: maxTcp, handler, sockets });
 
   const closer = onceClose(async () => {
     queryLog.close();
-    flushUdp();
     for (const s of sockets) s.destroy();
     await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
   }, opts.signal);
