@@ -2,6 +2,7 @@
  * Answers cached by the query's bytes after the ID (flags, question, EDNS): a question answered
  * before is one Map lookup and a 2-octet ID patch — no decode, no encode.
  */
+import type dgram from 'node:dgram';
 import type { QueryMeta } from './query-log.js';
 
 /** Answers larger than this are not cached: a large answer costs more to keep than to build again. */
@@ -33,12 +34,16 @@ export class ResponseCache {
     return this.map.get(query.toString('latin1', 2));
   }
 
-  /** Keeps `c` as the answer to `query` (whose ID is ignored). */
+  /**
+   * Keeps `c` as the answer to `query` (whose ID is ignored). The cache keeps its own copy of the
+   * bytes: the UDP path patches a cached answer's ID in place (sendWithQueryId), so they must not be
+   * the buffer the caller is about to send.
+   */
   set(query: Buffer, c: CachedAnswer): void {
     if (this.maxEntries <= 0 || c.buf.length > MAX_CACHED_ANSWER || query.length > MAX_CACHED_QUERY) return;
     const key = query.toString('latin1', 2);
     if (this.map.size >= this.maxEntries || this.bytes + c.buf.length + key.length > this.maxBytes) this.clear();
-    this.map.set(key, c);
+    this.map.set(key, { ...c, buf: Buffer.from(c.buf) });
     this.bytes += c.buf.length + key.length;
   }
 
@@ -55,4 +60,19 @@ export function withQueryId(hit: CachedAnswer, query: Buffer): Buffer {
   buf[0] = query[0]!;
   buf[1] = query[1]!;
   return buf;
+}
+
+/**
+ * Sends a cached answer with `query`'s ID without copying it: the ID is patched into the cached
+ * bytes, which node sends synchronously (uv_udp_try_send) unless the socket's send buffer is full.
+ * Then the send is queued holding these very bytes, and the next hit's patch would change the
+ * queued answer's ID: so the cache entry moves on to a copy, and the queued send keeps the old one.
+ */
+export function sendWithQueryId(udp: dgram.Socket, hit: CachedAnswer, query: Buffer, port: number, address: string): number {
+  const buf = hit.buf;
+  buf[0] = query[0]!;
+  buf[1] = query[1]!;
+  udp.send(buf, port, address);
+  if (udp.getSendQueueCount() > 0) hit.buf = Buffer.from(buf);
+  return buf.length;
 }

@@ -14,11 +14,7 @@ export function serveUdp(udp: dgram.Socket, handler: QueryHandler, log: Logger, 
   udp.on('message', (buf, rinfo) => {
     const client = rinfo as unknown as Endpoint; // rinfo carries address and port already
     try {
-      const hit = handler.cached(buf, 'udp', client);
-      if (hit) {
-        udp.send(hit, rinfo.port, rinfo.address);
-        return;
-      }
+      if (handler.sendCached(udp, buf, client)) return;
       for (const r of handler.fresh(buf, 'udp', { address: rinfo.address, port: rinfo.port })) udp.send(r, rinfo.port, rinfo.address);
     } catch (err) {
       log.error({ ...netEvent('dns.query', 'udp', client, server), err }, 'handler error; datagram dropped');
