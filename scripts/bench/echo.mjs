@@ -92,7 +92,9 @@ try {
     const port = await freePort();
     const [cmd, argv] = serverCmd[name](port);
     const [pc, pa] = onCore(pin, CORES.server, cmd, argv);
-    procs[name] = { port, child: spawn(pc, pa, { stdio: 'ignore' }) };
+    // its own process group: socat forks a child per connection, and a child left stuck in a
+    // bulk run outlives the listener unless the whole group is stopped
+    procs[name] = { port, child: spawn(pc, pa, { stdio: 'ignore', detached: true }) };
     await waitListening(port);
   }
   // warm-up (JIT, first connections) for every server, not reported
@@ -115,8 +117,13 @@ try {
   }
 } finally {
   for (const { child } of Object.values(procs)) {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM');
+    }
+    await exited;
   }
 }
 
