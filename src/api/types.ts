@@ -5,6 +5,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { EventLog } from './events.js';
+import type { ExecResult } from '../core/process.js';
 
 export type { Logger };
 
@@ -80,11 +81,7 @@ export interface TopologyInterface {
   address?: string;
 }
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecResult } from '../core/process.js';
 
 /** One host of a topology; servers and clients given `host` run inside its namespace. */
 export interface TopologyHost {

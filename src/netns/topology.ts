@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH, run, type ExecResult } from '../core/process.js';
 import { isIP } from 'node:net';
 import { LabError, invalidArgument } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -34,11 +34,7 @@ export interface NetnsInterface {
   address?: string;
 }
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecResult };
 
 /** One lab host: a network namespace `sl-<id>-<host>`. */
 export interface NetnsHost {
@@ -69,8 +65,7 @@ export interface TopologyOptions {
   killGraceMs?: number;
 }
 
-/** dist/cli.js, also when this module runs from src/ under vitest. */
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export { CLI_PATH };
 
 interface PlannedInterface extends NetnsInterface {
   host: string;
@@ -190,9 +185,7 @@ class TopologyImpl implements Topology {
     const spawnIn = (cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess => {
       if (this.closing) throw new LabError('LAB_ERR_NETNS', `topology ${this.id} is closed: cannot run ${cmd} on ${name}`);
       const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], { stdio: 'pipe', ...opts });
-      this.children.add(child);
-      child.on('close', () => this.children.delete(child));
-      child.on('error', () => this.children.delete(child));
+      this.track(child);
       return child;
     };
     this.hosts[name] = {
@@ -201,32 +194,24 @@ class TopologyImpl implements Topology {
       interfaces,
       spawn: spawnIn,
       socketlab: (args, opts) => spawnIn(process.execPath, [CLI_PATH, ...args], opts),
-      exec: (cmd, args, opts = {}) =>
-        new Promise<ExecResult>((resolve, reject) => {
-          const child = spawnIn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-          let stdout = '';
-          let stderr = '';
-          child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-          child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          let timedOut = false;
-          const timer = setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL');
-          }, opts.timeoutMs ?? 30_000);
-          child.on('error', (err) => {
-            clearTimeout(timer);
-            reject(err);
-          });
-          child.on('close', (code) => {
-            clearTimeout(timer);
-            resolve({ code: timedOut ? null : code, stdout, stderr });
-          });
-          if (child.stdin) {
-            child.stdin.on('error', () => undefined); // EPIPE: the command exited without reading
-            child.stdin.end(opts.input);
-          }
-        }),
+      exec: async (cmd, args, opts = {}) => {
+        if (this.closing) throw new LabError('LAB_ERR_NETNS', `topology ${this.id} is closed: cannot run ${cmd} on ${name}`);
+        const r = await run(['ip', 'netns', 'exec', netns, cmd, ...args], {
+          timeoutMs: opts.timeoutMs ?? 30_000,
+          group: false,
+          ...(opts.input !== undefined && { input: opts.input }),
+          onSpawn: (child) => this.track(child),
+        });
+        if (r.error) throw r.error;
+        return r;
+      },
     };
+  }
+
+  private track(child: ChildProcess): void {
+    this.children.add(child);
+    child.on('close', () => this.children.delete(child));
+    child.on('error', () => this.children.delete(child));
   }
 
   close(): Promise<void> {
