@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { CLI_PATH, run, type ExecResult } from '../core/process.js';
+import { onShutdown } from '../core/shutdown.js';
 import { isIP } from 'node:net';
 import { LabError, invalidArgument } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -124,19 +125,9 @@ export function planTopology(spec: TopologySpec): { id: string; interfaces: Plan
   return { id, interfaces };
 }
 
-// Open topologies, torn down on SIGINT/SIGTERM and on process exit.
+// Open topologies, torn down on SIGINT/SIGTERM (the shutdown coordinator) and on process exit.
 const open = new Set<TopologyImpl>();
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-const SIGNAL_NUMBERS: Record<(typeof SIGNALS)[number], number> = { SIGINT: 2, SIGTERM: 15 };
-
-function onSignal(sig: (typeof SIGNALS)[number]): void {
-  // Someone else (serveUntilSignal, the lab runner) also listens: they decide when to exit.
-  const othersListen = process.listenerCount(sig) > 1;
-  void Promise.allSettled([...open].map((t) => t.close())).then(() => {
-    if (!othersListen) process.exit(128 + SIGNAL_NUMBERS[sig]);
-  });
-}
-const signalHandlers = Object.fromEntries(SIGNALS.map((s) => [s, () => onSignal(s)])) as Record<(typeof SIGNALS)[number], () => void>;
+let offShutdown: (() => void) | undefined;
 
 function onExit(): void {
   for (const t of open) t.closeSync();
@@ -144,7 +135,7 @@ function onExit(): void {
 
 function track(t: TopologyImpl): void {
   if (open.size === 0) {
-    for (const s of SIGNALS) process.on(s, signalHandlers[s]);
+    offShutdown = onShutdown(() => Promise.allSettled([...open].map((o) => o.close())));
     process.on('exit', onExit);
   }
   open.add(t);
@@ -152,7 +143,7 @@ function track(t: TopologyImpl): void {
 
 function untrack(t: TopologyImpl): void {
   if (!open.delete(t) || open.size > 0) return;
-  for (const s of SIGNALS) process.off(s, signalHandlers[s]);
+  offShutdown?.();
   process.off('exit', onExit);
 }
 
