@@ -5,7 +5,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { EventLog } from './events.js';
-import type { ExecResult } from '../core/process.js';
+import type { ExecOutput } from '../core/process.js';
 
 export type { Logger };
 
@@ -81,7 +81,8 @@ export interface TopologyInterface {
   address?: string;
 }
 
-export type { ExecResult } from '../core/process.js';
+/** A finished command's exit code (null when killed) and output. */
+export type ExecResult = ExecOutput;
 
 /** One host of a topology; servers and clients given `host` run inside its namespace. */
 export interface TopologyHost {

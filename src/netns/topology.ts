@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { CLI_PATH, run, type ExecResult } from '../core/process.js';
+import { CLI_PATH, run, type ExecOutput as ExecResult } from '../core/process.js';
 import { onShutdown } from '../core/shutdown.js';
 import { isIP } from 'node:net';
 import { LabError, invalidArgument } from '../errors.js';
@@ -194,7 +194,7 @@ class TopologyImpl implements Topology {
           onSpawn: (child) => this.track(child),
         });
         if (r.error) throw r.error;
-        return r;
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
       },
     };
   }
