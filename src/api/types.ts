@@ -5,7 +5,6 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { EventLog } from './events.js';
-import type { ExecOutput } from '../core/process.js';
 
 export type { Logger };
 
@@ -81,8 +80,11 @@ export interface TopologyInterface {
   address?: string;
 }
 
-/** A finished command's exit code (null when killed) and output. */
-export type ExecResult = ExecOutput;
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** One host of a topology; servers and clients given `host` run inside its namespace. */
 export interface TopologyHost {

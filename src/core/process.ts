@@ -4,9 +4,6 @@ import { fileURLToPath } from 'node:url';
 /** dist/cli.js, also when this module runs from src/ under vitest: `socketlab ...` runs the same build everywhere. */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/** A finished command's exit code and output, as a topology host's exec() returns them. */
-export type ExecOutput = Pick<ExecResult, 'code' | 'stdout' | 'stderr'>;
-
 /** What a finished command left: its exit code (null when a signal ended it), its output, and why it stopped. */
 export interface ExecResult {
   code: number | null;

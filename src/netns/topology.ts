@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { CLI_PATH, run, type ExecOutput as ExecResult } from '../core/process.js';
+import { CLI_PATH, run } from '../core/process.js';
+import type { ExecResult, Topology, TopologyHost as NetnsHost, TopologyInterface as NetnsInterface, TopologyOptions, TopologySpec } from '../api/types.js';
 import { onShutdown } from '../core/shutdown.js';
 import { isIP } from 'node:net';
 import { LabError, invalidArgument } from '../errors.js';
@@ -20,51 +21,8 @@ import {
   validateSegmentName,
 } from './names.js';
 
-/** A lab network described as hosts joined by segments (one bridge = one broadcast domain each). */
-export interface TopologySpec {
-  /** Short, [a-z0-9]; default random. */
-  id?: string;
-  hosts: { name: string; forwarding?: boolean; ephemeralRange?: [number, number] }[];
-  segments: { name: string; members: { host: string; address?: string /* CIDR; omit for a DHCP client */ }[] }[];
-  routes?: { host: string; to: string /* 'default' or CIDR */; via: string }[];
-}
-
-export interface NetnsInterface {
-  segment: string;
-  ifname: string;
-  address?: string;
-}
-
-export type { ExecResult };
-
-/** One lab host: a network namespace `sl-<id>-<host>`. */
-export interface NetnsHost {
-  name: string;
-  netns: string;
-  interfaces: NetnsInterface[];
-  /** Runs CMD inside the namespace and collects its output; SIGKILL after timeoutMs (default 30 s), code null. */
-  exec(cmd: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
-  /** Starts CMD inside the namespace (`ip netns exec`); killed with the topology at close(). */
-  spawn(cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
-  /** Runs `node dist/cli.js ARGS` inside the namespace. */
-  socketlab(args: string[], opts?: SpawnOptions): ChildProcess;
-}
-
-export interface Topology {
-  id: string;
-  hosts: Record<string, NetnsHost>;
-  /** Every namespace of this topology, the switch namespace `sl-<id>-sw` last. */
-  namespaces: string[];
-  /** Kills the processes in the namespaces and deletes them. Safe to call twice. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-export interface TopologyOptions {
-  log?: Logger;
-  /** Grace before SIGKILL for processes still running at close(); default 1000 ms. */
-  killGraceMs?: number;
-}
+// The shapes are the public API's (api/types.ts, the published contract); this module implements them.
+export type { ExecResult, Topology, NetnsHost, NetnsInterface, TopologyOptions, TopologySpec };
 
 export { CLI_PATH };
 
