@@ -31,7 +31,7 @@ describe('run', () => {
     expect(r).toMatchObject({ timedOut: true, code: null, signal: 'SIGKILL' });
     const grandchild = Number(r.stdout.trim());
     expect(grandchild).toBeGreaterThan(0);
-    for (let i = 0; i < 50 && running(grandchild); i++) await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 250 && running(grandchild); i++) await new Promise((res) => setTimeout(res, 20));
     expect(running(grandchild)).toBe(false);
   });
 
