@@ -83,9 +83,11 @@ export function silentLogger(): Logger {
 
 const flushers = new Set<() => void>();
 let hooked = false;
-function flushOnExit(fn: () => void): void {
+/** Runs `fn` at process exit (in registration order, each on its own); returns the unregistration. */
+export function flushOnExit(fn: () => void): () => void {
   flushers.add(fn);
-  if (hooked) return;
+  const off = (): void => void flushers.delete(fn);
+  if (hooked) return off;
   hooked = true;
   process.on('exit', () => {
     for (const f of flushers) {
@@ -96,4 +98,5 @@ function flushOnExit(fn: () => void): void {
       }
     }
   });
+  return off;
 }

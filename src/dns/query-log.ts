@@ -8,7 +8,7 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { jsonLogSink, type Logger } from '../log.js';
+import { flushOnExit, jsonLogSink, type Logger } from '../log.js';
 import { netEvent } from '../events.js';
 import { formatEndpoint, type Endpoint } from '../socket-pair.js';
 
@@ -40,17 +40,6 @@ const BATCH = 64 * 1024;
  * logs faster than a file takes it — 160,000 records, ~50 MB, piled up in one burst.
  */
 export const MAX_BACKLOG = 4 * 1024 * 1024;
-const pendingFlushers = new Set<() => void>();
-let exitHooked = false;
-function flushAtExit(fn: () => void): void {
-  pendingFlushers.add(fn);
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on('exit', () => {
-    for (const f of pendingFlushers) f();
-  });
-}
-
 /**
  * The record's line as the fast path writes it: `time` and `bindings` are the logger's, the rest
  * this record's. Checked once per logger against pino's own output (selfCheck).
@@ -131,11 +120,11 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
       // destination not open or already closed: nothing more can be written
     }
   };
-  flushAtExit(atExit);
+  const offExit = flushOnExit(atExit);
   const close = (): void => {
     if (pending !== '') write();
     clearInterval(timer);
-    pendingFlushers.delete(atExit);
+    offExit();
   };
   return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
     if (!log.isLevelEnabled('info')) return;
