@@ -29,15 +29,38 @@ export function createLogger(opts: LogOptions = {}): Logger {
     // --step can read the events while the service runs. Otherwise asynchronous, see liveDestination.
     const live = process.env.SOCKETLAB_LOG_SYNC === '1';
     const dest = live ? pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true }) : liveDestination(opts.file);
-    return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+    return createJsonLogger(level, base, dest);
   }
   const wantPretty = opts.pretty ?? (process.stderr.isTTY === true && process.env.CI !== 'true');
   if (wantPretty) {
     const stream = pretty({ destination: 2, colorize: colourEnabled(process.stderr), sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' });
     return pino({ level, base }, stream);
   }
-  const dest = liveDestination(2);
-  return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime }, dest);
+  return createJsonLogger(level, base, liveDestination(2));
+}
+
+/** Where and how a JSON logger made here writes: what a fast path needs to write the same lines (dns/query-log.ts). */
+export interface JsonLogSink {
+  /** The documented pino destination (SonicBoom from pino.destination(), or any Writable). */
+  destination: { write(line: string): unknown; once(event: 'drain', fn: () => void): unknown; flushSync?: () => void; sync?: boolean };
+  /** The timestamp option: returns `,"time":...`. */
+  time: () => string;
+  /** The base bindings, in order. */
+  base: Record<string, unknown>;
+}
+const sinks = new WeakMap<Logger, JsonLogSink>();
+
+/** A JSON-lines logger on `destination` (ISO time, `base` on every record); its sink is known to jsonLogSink(). */
+export function createJsonLogger(level: LevelWithSilent, base: Record<string, unknown>, destination: JsonLogSink['destination']): Logger {
+  const time = pino.stdTimeFunctions.isoTime;
+  const log = pino({ level, base, timestamp: time }, destination);
+  sinks.set(log, { destination, time, base });
+  return log;
+}
+
+/** The sink of a logger made by createJsonLogger (not of its children, nor of a logger made elsewhere). */
+export function jsonLogSink(log: Logger): JsonLogSink | undefined {
+  return sinks.get(log);
 }
 
 /**
@@ -60,9 +83,11 @@ export function silentLogger(): Logger {
 
 const flushers = new Set<() => void>();
 let hooked = false;
-function flushOnExit(fn: () => void): void {
+/** Runs `fn` at process exit (in registration order, each on its own); returns the unregistration. */
+export function flushOnExit(fn: () => void): () => void {
   flushers.add(fn);
-  if (hooked) return;
+  const off = (): void => void flushers.delete(fn);
+  if (hooked) return off;
   hooked = true;
   process.on('exit', () => {
     for (const f of flushers) {
@@ -73,4 +98,5 @@ function flushOnExit(fn: () => void): void {
       }
     }
   });
+  return off;
 }

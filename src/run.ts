@@ -1,22 +1,14 @@
+import { untilShutdown } from './core/shutdown.js';
 import type { Listener } from './listener.js';
 
 /**
- * Keeps a server in the foreground until SIGINT/SIGTERM, then closes it cleanly. A second signal
- * exits at once, as a learner pressing Ctrl-C twice expects.
+ * Keeps a server in the foreground until SIGINT/SIGTERM (through the shutdown coordinator), then
+ * closes it cleanly. A second signal exits at once, as a learner pressing Ctrl-C twice expects.
  */
 export async function serveUntilSignal(listeners: Listener<unknown>[], onClose?: () => void): Promise<void> {
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      Promise.allSettled(listeners.map((l) => l.close())).then(() => {
-        onClose?.();
-        resolve();
-      });
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  await untilShutdown(async () => {
+    await Promise.allSettled(listeners.map((l) => l.close()));
+    onClose?.();
   });
 }
 

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { pauseNow, pauseSleep } from '../core/pause-clock.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { run as runProcess } from '../core/process.js';
 import { randomBytes } from 'node:crypto';
 import { LabError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -76,10 +76,9 @@ export interface DhcpClientOptions {
 
 const PRL = [Opt.SUBNET_MASK, Opt.ROUTER, Opt.DNS, Opt.DOMAIN, Opt.LEASE_TIME, Opt.SERVER_ID, Opt.T1, Opt.T2];
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000 }, (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) }));
-  });
+async function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  const r = await runProcess([cmd, ...args], { timeoutMs: 10_000, killSignal: 'SIGTERM', group: false });
+  return { code: r.code === 0 && !r.error ? 0 : (r.code ?? 1), stderr: r.stderr };
 }
 
 /** The interface's hardware address from sysfs (also for interfaces without an IP address). */

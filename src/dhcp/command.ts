@@ -4,6 +4,7 @@ import { argParser, collect, commandLogger } from '../cli-context.js';
 import { invalidArgument } from '../errors.js';
 import { print, printJson, table } from '../format.js';
 import { serveUntilSignal, setProcessTitle } from '../run.js';
+import { onShutdown } from '../core/shutdown.js';
 import { intToIp, ipToInt } from './ip.js';
 import { LeasePolicy, leaseStateName, type LeaseRecord } from './policy.js';
 import { LeaseStore, readLeaseFile } from './lease-store.js';
@@ -235,10 +236,8 @@ Examples (inside a lab host):
         showLease(lease);
         if (o.renew || o.once) return;
         const ac = new AbortController();
-        const stop = (): void => ac.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        await client.hold(lease, ac.signal, showLease);
+        const off = onShutdown(() => ac.abort(), { hold: true });
+        await client.hold(lease, ac.signal, showLease).finally(off);
       } finally {
         await client.close();
       }

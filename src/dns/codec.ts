@@ -10,6 +10,7 @@
  * inside a label from a label boundary, and it is 3x slower on a typical answer. So untrusted bytes
  * go through this file; dns2 builds the queries we send (dns2-wire.ts) and checks this codec in tests.
  */
+import { formatIPv6 } from '../core/address.js';
 
 /**
  * Record types socketlab knows by name (RFC 1035 3.2.2, RFC 3596, RFC 2782, RFC 8659, RFC 6891,
@@ -349,29 +350,6 @@ function need(buf: Buffer, pos: number, n: number, what: string): void {
   if (pos + n > buf.length) throw new DecodeError(`${what} runs past the end of the message`, pos);
 }
 
-function decodeIPv6(buf: Buffer, pos: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 8; i++) parts.push(buf.readUInt16BE(pos + i * 2).toString(16));
-  // compress the longest run of zeros (RFC 5952)
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (parts[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && parts[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return parts.join(':');
-  return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
-}
-
 /** RDATA of one record from `len` octets at `pos` of `buf` (the whole message, for compression pointers). */
 export function decodeRData(buf: Buffer, type: number, pos: number, len: number): RData {
   const end = pos + len;
@@ -386,7 +364,7 @@ export function decodeRData(buf: Buffer, type: number, pos: number, len: number)
       return { address: `${buf[pos]}.${buf[pos + 1]}.${buf[pos + 2]}.${buf[pos + 3]}` };
     case TYPES.AAAA:
       if (len !== 16) throw new DecodeError(`AAAA record with ${len} octets of data`, pos);
-      return { address: decodeIPv6(buf, pos) };
+      return { address: formatIPv6(buf, pos) };
     case TYPES.CNAME:
     case TYPES.NS:
     case TYPES.PTR:

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { accessSync, constants as fsConstants, statSync, watchFile, unwatchFile } from 'node:fs';
 import { isIP } from 'node:net';
 import { argParser, collect, commandLogger } from '../cli-context.js';
 import { invalidArgument, LabError } from '../errors.js';
@@ -12,11 +11,12 @@ import { LOOPBACK_ACL, parseAcl, type Acl } from './acl.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
 import { canonicalName, className, nameToLabels, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
 import { axfr, query } from './client.js';
-import { parseHostPort, parseTargets, sendNotifies } from './notify.js';
+import { parseHostPort, parseTargets } from './notify.js';
 import { startSecondary } from './secondary.js';
 import { startDnsServer } from './server.js';
 import { SERVER_UDP_PAYLOAD } from './policy.js';
-import { loadZone, type ParsedZone } from './zone-parser.js';
+import { loadZoneFiles, watchZoneFiles } from './zone-files.js';
+import { onHangup } from '../core/shutdown.js';
 import type { Zone } from './zone.js';
 import type { Logger } from '../log.js';
 import type { Endpoint } from '../socket-pair.js';
@@ -59,18 +59,6 @@ export function parseDomainName(text: string, what: string): string {
     throw invalidArgument(`${what} "${text}" is not a valid domain name: ${(err as Error).message.replace(/ in name ".*"$/, '')}`);
   }
   return text;
-}
-
-/** A zone file must exist and be readable: a wrong path is bad input (exit 2), found before binding. */
-function checkZoneFile(file: string): void {
-  try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    accessSync(file, fsConstants.R_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw invalidArgument(`--zone ${file}: cannot read zone file: ${why}${code ? ` (${code})` : ''}`, { file });
-  }
 }
 
 /** Registers `socketlab dns serve` and `socketlab dns query`. */
@@ -143,13 +131,6 @@ Examples:
     });
 }
 
-/** Loads a zone file and logs what BIND would only warn about (out-of-zone records, no $TTL, ...). */
-function loadLogged(file: string, log: Logger): Zone {
-  const { zone, warnings }: ParsedZone = loadZone(file);
-  for (const w of warnings) log.warn({ file: w.file, line: w.line, zone: zone.origin }, `${w.file}:${w.line}: ${w.message}`);
-  return zone;
-}
-
 async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   const log = commandLogger(cmd, 'socketlab-dns');
   setProcessTitle('socketlab-dns');
@@ -161,15 +142,7 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   if (!isIP(opts.host)) throw invalidArgument(`--host "${opts.host}" must be an IP address (like 127.0.0.1 or 10.0.0.53): the server binds exactly that address`);
 
   // Load every zone before binding anything: a broken file stops the start with file:line.
-  for (const f of files) checkZoneFile(f);
-  const zonesByFile = new Map<string, Zone>();
-  for (const f of files) {
-    const z = loadLogged(f, log);
-    for (const other of zonesByFile.values()) {
-      if (other.origin === z.origin) throw new LabError('LAB_ERR_ZONE_FILE', `${f}: zone ${z.origin}. is already loaded from ${other.source}`);
-    }
-    zonesByFile.set(f, z);
-  }
+  const zonesByFile = loadZoneFiles(files, log);
 
   let secondary: ReturnType<typeof startSecondary> | undefined;
   const server = await startDnsServer({
@@ -205,48 +178,15 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
         : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${secondary.lastError() ?? 'unknown error'}); retrying`,
     );
     // SIGHUP on a secondary: check the primary now (instead of the default: terminate)
-    const onHup = (): void => void secondary!.check('SIGHUP');
-    process.on('SIGHUP', onHup);
+    const offHup = onHangup(() => void secondary!.check('SIGHUP'));
     cleanup = () => {
-      process.off('SIGHUP', onHup);
+      offHup();
       secondary!.close();
     };
   } else {
     for (const [f, z] of zonesByFile) print(`zone ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${f}`);
-    const reload = (reason: string): void => {
-      const changed: Zone[] = [];
-      for (const f of files) {
-        const old = zonesByFile.get(f)!;
-        let z: Zone;
-        try {
-          z = loadLogged(f, log);
-        } catch (err) {
-          log.error({ file: f, err: (err as Error).message, reason }, 'zone reload failed; still serving the previous version');
-          continue;
-        }
-        if (z.origin !== old.origin) {
-          log.error({ file: f, was: old.origin, now: z.origin }, 'zone reload changed the origin; keeping the previous version');
-          continue;
-        }
-        zonesByFile.set(f, z);
-        const serialChanged = z.soa.data.serial !== old.soa.data.serial;
-        log.info({ file: f, zone: z.origin, serial: z.soa.data.serial, previousSerial: old.soa.data.serial, records: z.records.length, reason }, 'zone reloaded');
-        if (!serialChanged) log.warn({ file: f, zone: z.origin, serial: z.soa.data.serial }, 'zone reloaded with the same serial: secondaries will not transfer it; increase the SOA serial');
-        else changed.push(z);
-      }
-      server.setZones([...zonesByFile.values()]);
-      if (opts.notify?.length) for (const z of changed) void sendNotifies(z, opts.notify, log);
-    };
-    const onHup = (): void => reload('SIGHUP');
-    process.on('SIGHUP', onHup);
-    for (const f of files) watchFile(f, { interval: 500, persistent: false }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) reload('file changed');
-    });
-    cleanup = () => {
-      process.off('SIGHUP', onHup);
-      for (const f of files) unwatchFile(f);
-    };
-    if (opts.notify?.length) for (const z of zonesByFile.values()) void sendNotifies(z, opts.notify, log);
+    const watcher = watchZoneFiles({ files, zonesByFile, log, setZones: (z) => server.setZones(z), ...(opts.notify && { notify: opts.notify }) });
+    cleanup = () => watcher.close();
   }
 
   print(`socketlab-dns listening on udp+tcp ${bound}`);

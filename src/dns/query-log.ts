@@ -6,7 +6,9 @@
  *   log.info({ ...netEvent('dns.query', transport, client, server), qname, qtype, rcode, size, tc }, 'dns query')
  * writes (a unit test checks that), written to the same pino destination in batches.
  */
-import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { flushOnExit, jsonLogSink, type Logger } from '../log.js';
 import { netEvent } from '../events.js';
 import { formatEndpoint, type Endpoint } from '../socket-pair.js';
 
@@ -18,9 +20,6 @@ export interface QueryMeta {
   tc: boolean;
   /** `,"qname":...,"qtype":...,"rcode":...` built once per distinct answer. */
   fragment?: string;
-  /** The record's end from the fragment on, for answers of `tailSize` octets (the usual case). */
-  tail?: string;
-  tailSize?: number;
 }
 
 export interface QueryLog {
@@ -41,47 +40,38 @@ const BATCH = 64 * 1024;
  * logs faster than a file takes it — 160,000 records, ~50 MB, piled up in one burst.
  */
 export const MAX_BACKLOG = 4 * 1024 * 1024;
-const pendingFlushers = new Set<() => void>();
-let exitHooked = false;
-function flushAtExit(fn: () => void): void {
-  pendingFlushers.add(fn);
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on('exit', () => {
-    for (const f of pendingFlushers) f();
-  });
+/**
+ * The record's line as the fast path writes it: `time` and `bindings` are the logger's, the rest
+ * this record's. Checked once per logger against pino's own output (selfCheck).
+ */
+function line(time: string, bindings: string, transport: 'udp' | 'tcp', client: string, server: string, frag: string, size: number, tc: boolean): string {
+  return `{"level":30${time}${bindings},"event":"dns.query","transport":"${transport}","from":"${client}","to":${JSON.stringify(server)},"pair":"${client} <-> ${server}"${frag},"size":${size},"tc":${tc},"msg":"dns query"}\n`;
 }
+const fragment = (m: QueryMeta): string => `,"qname":${JSON.stringify(m.qname)},"qtype":${JSON.stringify(m.qtype)},"rcode":${JSON.stringify(m.rcode)}`;
 
-interface PinoInternals {
-  /** false: the destination's own buffer is over its high-water mark; 'drain' follows. */
-  write?: (s: string) => unknown;
-  once?: (event: 'drain', fn: () => void) => unknown;
-  flushSync?: () => void;
-  /** SonicBoom in sync mode (SOCKETLAB_LOG_SYNC=1): readers expect each record at once. */
-  sync?: boolean;
+/**
+ * Whether `line()` is what pino itself writes for the sink's options: a pino logger with the same
+ * base and a fixed time logs a sample record into memory, through pino's public API only. Anything
+ * different (a pino upgrade that reorders or escapes otherwise) turns the fast path off.
+ */
+function selfCheck(base: Record<string, unknown>, bindings: string, server: Endpoint): boolean {
+  let out = '';
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { out += chunk.toString(); cb(); } });
+  const time = ',"time":"1970-01-01T00:00:00.000Z"';
+  const probe = pino({ level: 'info', base, timestamp: () => time }, sink);
+  const meta: QueryMeta = { qname: 'we"ird\\.ex\u00e9mple.', qtype: 'A', rcode: 'NOERROR', tc: true };
+  const client = { address: '::1', port: 53001 };
+  probe.info({ ...netEvent('dns.query', 'tcp', client, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size: 61, tc: meta.tc }, 'dns query');
+  return out === line(time, bindings, 'tcp', '[::1]:53001', formatEndpoint(server), fragment(meta), 61, true);
 }
 
 /** Returns a function logging one `dns.query` record per call. */
 export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const s = formatEndpoint(server);
-  const l = log as unknown as Record<symbol, unknown>;
-  const stream = l[pino.symbols.streamSym] as PinoInternals | undefined;
-  const timeFn = l[pino.symbols.timeSym] as (() => string) | undefined;
-  const chindings = l[pino.symbols.chindingsSym] as string | undefined;
-  const mixin = l[pino.symbols.mixinSym];
-  const hooks = l[pino.symbols.hooksSym] as { logMethod?: unknown; streamWrite?: unknown } | undefined;
-  const formatters = l[pino.symbols.formattersSym] as { log?: unknown; bindings?: unknown; level?: (label: string, n: number) => object } | undefined;
-  const level = formatters?.level ? JSON.stringify(formatters.level('info', 30)) : '{"level":30}';
-  const fast =
-    typeof stream?.write === 'function' &&
-    typeof stream.once === 'function' &&
-    typeof timeFn === 'function' &&
-    typeof chindings === 'string' &&
-    !mixin &&
-    !hooks?.logMethod &&
-    !hooks?.streamWrite &&
-    level === '{"level":30}' &&
-    (formatters?.log === undefined || (formatters.log as (o: object) => object)({ a: 1 }).hasOwnProperty('a'));
+  const sink = jsonLogSink(log);
+  // the bindings as pino serialises them (its `base`, in order), e.g. ,"name":"socketlab-dns","pid":7
+  const chindings = sink && Object.entries(sink.base).map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('');
+  const fast = sink !== undefined && selfCheck(sink.base, chindings!, server);
 
   if (!fast) {
     return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
@@ -89,39 +79,22 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
       log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size, tc: meta.tc }, 'dns query');
     }, { fast: false, flush: () => {}, close: () => {} });
   }
-  const heads = {
-    udp: `,"event":"dns.query","transport":"udp","from":"`,
-    tcp: `,"event":"dns.query","transport":"tcp","from":"`,
-  };
-  const toServer = `","to":${JSON.stringify(s)},"pair":"`;
-  const pairTail = ` <-> ${s}"`;
+  const stream = sink.destination;
+  const timeFn = sink.time;
   let lastMs = 0;
-  let lastHead = '';
-  // The client's part of the record (from, to, pair), kept for recent clients: a resolver or a
-  // load generator asks from a handful of ports, and building it is a third of a record's cost.
-  const clients = { udp: new Map<number, { address: string; part: string }>(), tcp: new Map<number, { address: string; part: string }>() };
-  const clientPart = (transport: 'udp' | 'tcp', address: string, port: number): string => {
-    const m = clients[transport];
-    const e = m.get(port);
-    if (e !== undefined && e.address === address) return e.part;
-    const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    const part = `${heads[transport]}${c}${toServer}${c}${pairTail}`;
-    if (m.size >= 1024) m.clear();
-    m.set(port, { address, part });
-    return part;
-  };
+  let lastTime = '';
   // One write per ~64 KiB instead of one per record: the destination's own buffering still runs
   // a write per 4 KiB, and each of those is a thread-pool round trip.
   let pending = '';
-  const live = stream!.sync === true;
+  const live = stream.sync === true;
   let busy = false;
   let dropped = 0;
   const write = (): void => {
     const p = pending;
     pending = '';
-    if (stream!.write!(p) === false && !busy) {
+    if (stream.write(p) === false && !busy) {
       busy = true;
-      stream!.once!('drain', onDrain);
+      stream.once('drain', onDrain);
     }
   };
   const onDrain = (): void => {
@@ -142,38 +115,31 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const atExit = (): void => {
     if (pending !== '') write();
     try {
-      stream!.flushSync?.();
+      stream.flushSync?.();
     } catch {
       // destination not open or already closed: nothing more can be written
     }
   };
-  flushAtExit(atExit);
+  const offExit = flushOnExit(atExit);
   const close = (): void => {
     if (pending !== '') write();
     clearInterval(timer);
-    pendingFlushers.delete(atExit);
+    offExit();
   };
   return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
     if (!log.isLevelEnabled('info')) return;
     const now = Date.now();
     if (now !== lastMs) {
       lastMs = now;
-      lastHead = `{"level":30${timeFn!()}${chindings}`;
+      lastTime = timeFn();
     }
     if (busy && pending.length >= MAX_BACKLOG) {
       dropped++;
       return;
     }
-    let tail = meta.tail;
-    if (tail === undefined || meta.tailSize !== size) {
-      const frag = (meta.fragment ??= `,"qname":${JSON.stringify(meta.qname)},"qtype":${JSON.stringify(meta.qtype)},"rcode":${JSON.stringify(meta.rcode)}`);
-      tail = `${frag},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`;
-      if (meta.tail === undefined) {
-        meta.tail = tail;
-        meta.tailSize = size;
-      }
-    }
-    pending += `${lastHead}${clientPart(transport, address, port)}${tail}`;
+    const frag = (meta.fragment ??= fragment(meta));
+    const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    pending += line(lastTime, chindings!, transport, c, s, frag, size, meta.tc);
     if (live || pending.length >= BATCH) flush();
   }, { fast: true, flush, close });
 }

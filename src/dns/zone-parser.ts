@@ -233,9 +233,21 @@ class ZoneParser {
     const { records, where } = this;
     const last = { file: this.top, line: Math.max(1, text.split('\n').length - (text.endsWith('\n') ? 1 : 0)) };
     if (this.zoneOrigin === undefined) this.fail(records.length ? where.get(records[records.length - 1]!)! : last, "no SOA record: a zone file must start with the zone's SOA");
-    // CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1): a CNAME owner has nothing else.
+    this.checkAloneAtName();
+    const unique = dedupe(records);
+    unifyRrsetTtls(unique);
+    try {
+      return { zone: buildZone(this.zoneOrigin!, unique, this.top), warnings: this.warnings };
+    } catch (err) {
+      return this.fail({ file: this.top, line: 1 }, (err as Error).message);
+    }
+  }
+
+  /** CNAME and other data (RFC 1034 3.6.2, RFC 2181 10.1): a CNAME owner has nothing else; one DNAME per name (RFC 6672 2.4). */
+  private checkAloneAtName(): void {
+    const { where } = this;
     const byOwner = new Map<string, ResourceRecord[]>();
-    for (const rr of records) {
+    for (const rr of this.records) {
       const key = canonicalName(rr.name);
       const list = byOwner.get(key) ?? [];
       list.push(rr);
@@ -251,27 +263,6 @@ class ZoneParser {
       }
       const dnames = list.filter((r) => r.type === TYPES.DNAME);
       if (dnames.length > 1) this.fail(where.get(dnames[1]!)!, `${name} has more than one DNAME record (RFC 6672 2.4)`);
-    }
-    // Identical records collapse (RFC 2181 5), keeping the first.
-    const seen = new Set<string>();
-    const unique = records.filter((rr) => {
-      const key = `${canonicalName(rr.name)}|${rr.type}|${JSON.stringify(rr.data, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v))}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-    // RFC 2181 5.2: all records in an RRset share one TTL; use the first, as BIND does.
-    const firstTtl = new Map<string, number>();
-    for (const rr of unique) {
-      const key = `${canonicalName(rr.name)}|${rr.type}`;
-      const t = firstTtl.get(key);
-      if (t === undefined) firstTtl.set(key, rr.ttl);
-      else rr.ttl = t;
-    }
-    try {
-      return { zone: buildZone(this.zoneOrigin!, unique, this.top), warnings: this.warnings };
-    } catch (err) {
-      return this.fail({ file: this.top, line: 1 }, (err as Error).message);
     }
   }
 
@@ -390,18 +381,9 @@ class ZoneParser {
     return v;
   }
 
-  private record(toks: Token[], blankOwner: boolean, at: Where): void {
-    let idx = 0;
-    let owner: string;
-    if (blankOwner) {
-      if (this.lastOwner === undefined) this.fail(at, 'record has no owner name and there is no previous record to take it from');
-      owner = this.lastOwner!;
-    } else {
-      owner = this.absName(toks[0]!, at);
-      idx = 1;
-    }
-    this.lastOwner = owner;
-    // [ttl] [class] type  or  [class] [ttl] type
+  /** `[ttl] [class] type` or `[class] [ttl] type` (RFC 1035 5.1): the TTL if given, and where the type starts. */
+  private ttlAndClass(toks: Token[], start: number, at: Where): { ttl: number | undefined; idx: number } {
+    let idx = start;
     let ttl: number | undefined;
     let klass: number | undefined;
     for (let k = 0; k < 2 && idx < toks.length; k++) {
@@ -416,13 +398,12 @@ class ZoneParser {
         idx++;
       }
     }
-    const typeTok = toks[idx];
-    if (!typeTok) this.fail(at, `record for ${owner || '.'} has no type`);
-    const typeText = typeTok!.text.toUpperCase();
-    const type = typeFromName(typeTok!.text);
-    if (type === undefined) this.fail(at, `unknown record type "${typeTok!.text}" (known: ${Object.keys(TYPES).join(' ')}; others as TYPEnnn \\# LEN HEX)`);
-    const rd = toks.slice(idx + 1);
-    const ctx: RdataContext = {
+    return { ttl, idx };
+  }
+
+  /** What the RDATA parsers need from this line: its errors, names relative to $ORIGIN, numbers, times, counts. */
+  private rdataContext(typeText: string, rd: Token[], at: Where): RdataContext {
+    return {
       fail: (msg) => this.fail(at, msg),
       name: (tok) => this.absName(tok, at),
       num: (tok, what, max) => {
@@ -442,12 +423,11 @@ class ZoneParser {
         if (rd.length > count) this.fail(at, `${typeText} has extra data "${rd.slice(count).map((r) => r.text).join(' ')}" (expected ${form})`);
       },
     };
-    const data = parseRdata(type!, typeText, rd, ctx);
-    if (type === TYPES.SOA) {
-      if (this.zoneOrigin === undefined) this.zoneOrigin = canonicalName(owner);
-      else this.fail(at, `second SOA record (for ${owner || '.'}): a zone file holds exactly one SOA, at the origin`);
-    }
-    if (this.records.length === 0 && type !== TYPES.SOA) this.fail(at, `the first record must be the zone's SOA, not ${typeText}`);
+  }
+
+  /** A record without a TTL: $TTL, else the previous record's (RFC 1035, warned once), else an SOA's minimum. */
+  private ttlOrDefault(given: number | undefined, type: number, data: unknown, at: Where): number {
+    let ttl = given;
     if (ttl === undefined) {
       if (this.defaultTtl !== undefined) ttl = this.defaultTtl;
       else if (this.lastTtl !== undefined) {
@@ -461,14 +441,65 @@ class ZoneParser {
         this.lastTtl = ttl;
       } else this.fail(at, 'no TTL on this record and no $TTL before it: add "$TTL 3600" at the top');
     } else this.lastTtl = ttl;
+    return ttl!;
+  }
+
+  private record(toks: Token[], blankOwner: boolean, at: Where): void {
+    let idx = 0;
+    let owner: string;
+    if (blankOwner) {
+      if (this.lastOwner === undefined) this.fail(at, 'record has no owner name and there is no previous record to take it from');
+      owner = this.lastOwner!;
+    } else {
+      owner = this.absName(toks[0]!, at);
+      idx = 1;
+    }
+    this.lastOwner = owner;
+    let ttl: number | undefined;
+    ({ ttl, idx } = this.ttlAndClass(toks, idx, at));
+    const typeTok = toks[idx];
+    if (!typeTok) this.fail(at, `record for ${owner || '.'} has no type`);
+    const typeText = typeTok!.text.toUpperCase();
+    const type = typeFromName(typeTok!.text);
+    if (type === undefined) this.fail(at, `unknown record type "${typeTok!.text}" (known: ${Object.keys(TYPES).join(' ')}; others as TYPEnnn \\# LEN HEX)`);
+    const rd = toks.slice(idx + 1);
+    const data = parseRdata(type!, typeText, rd, this.rdataContext(typeText, rd, at));
+    if (type === TYPES.SOA) {
+      if (this.zoneOrigin === undefined) this.zoneOrigin = canonicalName(owner);
+      else this.fail(at, `second SOA record (for ${owner || '.'}): a zone file holds exactly one SOA, at the origin`);
+    }
+    if (this.records.length === 0 && type !== TYPES.SOA) this.fail(at, `the first record must be the zone's SOA, not ${typeText}`);
+    const recordTtl = this.ttlOrDefault(ttl, type!, data, at);
     if (this.zoneOrigin !== undefined && !inZone(canonicalName(owner), this.zoneOrigin)) {
       // BIND: "ignoring out-of-zone data"; one stray line should not take the whole zone down
       this.warn(at, `${owner || '.'} is outside the zone ${this.zoneOrigin || '.'}; record ignored (did you forget the final "." or a $ORIGIN?)`);
       return;
     }
-    const rr: ResourceRecord = { name: owner, type: type!, class: CLASSES.IN, ttl: ttl!, data };
+    const rr: ResourceRecord = { name: owner, type: type!, class: CLASSES.IN, ttl: recordTtl, data };
     this.records.push(rr);
     this.where.set(rr, at);
+  }
+}
+
+/** Identical records collapse (RFC 2181 5), keeping the first. */
+function dedupe(records: ResourceRecord[]): ResourceRecord[] {
+  const seen = new Set<string>();
+  return records.filter((rr) => {
+    const key = `${canonicalName(rr.name)}|${rr.type}|${JSON.stringify(rr.data, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v))}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** RFC 2181 5.2: all records in an RRset share one TTL; use the first, as BIND does. */
+function unifyRrsetTtls(records: ResourceRecord[]): void {
+  const firstTtl = new Map<string, number>();
+  for (const rr of records) {
+    const key = `${canonicalName(rr.name)}|${rr.type}`;
+    const t = firstTtl.get(key);
+    if (t === undefined) firstTtl.set(key, rr.ttl);
+    else rr.ttl = t;
   }
 }
 

@@ -2,11 +2,12 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log.js';
-import { awaitListening, onceClose, type Listener, type BoundAddress } from '../listener.js';
+import { onceClose, type Listener, type BoundAddress } from '../listener.js';
 import { netEvent } from '../events.js';
 import { labelPort } from '../ports/registry.js';
 import { normalizeAddress, type Endpoint } from '../socket-pair.js';
 import { bindError } from '../bind-errors.js';
+import { bindSamePort } from '../core/bind.js';
 import { invalidArgument } from '../errors.js';
 import { parseHost } from '../core/address.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
@@ -59,29 +60,15 @@ export async function startEcho(opts: EchoOptions = {}): Promise<EchoListener> {
   if (!(idle >= 0 && idle <= MAX_TIMEOUT_MS)) throw invalidArgument(`idle timeout ${idle} ms is out of range: 0 (never) to ${MAX_TIMEOUT_MS} ms`);
   const sockets = new Set<net.Socket>();
 
-  let tcp: net.Server | undefined;
-  let udp: dgram.Socket | undefined;
-  // Port 0 with both transports: take TCP's port for UDP too; retry if UDP's is taken.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      let port = opts.port ?? DEFAULT_ECHO_PORT;
-      if (wantTcp) {
-        tcp = createTcp(log, sockets, idle, opts.maxConnections, opts.closeDelayMs ?? 0);
-        port = await listenTcp(tcp, host, port);
-      }
-      if (wantUdp) {
-        udp = createUdp(host, log);
-        await bindUdp(udp, host, port);
-      }
-      break;
-    } catch (err) {
-      tcp?.close();
-      udp?.close();
-      tcp = udp = undefined;
-      const retry = opts.port === 0 && wantTcp && wantUdp && attempt < 10 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      if (!retry) throw await bindError(err, host, opts.port ?? DEFAULT_ECHO_PORT, wantTcp ? 'tcp' : 'udp');
-    }
-  }
+  // TCP first (port 0: UDP takes TCP's number); the error names the asked-for port
+  const { tcp, udp } = await bindSamePort({
+    host,
+    port: opts.port ?? DEFAULT_ECHO_PORT,
+    first: 'tcp',
+    ...(wantTcp && { tcp: { create: () => createTcp(log, sockets, idle, opts.maxConnections, opts.closeDelayMs ?? 0), exclusive: true } }),
+    ...(wantUdp && { udp: { create: () => createUdp(host, log), exclusive: true } }),
+    describe: (err) => bindError(err, host, opts.port ?? DEFAULT_ECHO_PORT, wantTcp ? 'tcp' : 'udp'),
+  });
 
   // Start-up errors were surfaced above; from here on a socket error is logged, never fatal.
   tcp?.on('error', (err) => log.warn({ err: err.message }, 'tcp server error'));
@@ -216,13 +203,4 @@ function createUdp(host: string, log: Logger): dgram.Socket {
     });
   });
   return sock;
-}
-
-async function listenTcp(server: net.Server, host: string, port: number): Promise<number> {
-  await awaitListening(server, () => server.listen({ host, port, exclusive: true }));
-  return (server.address() as net.AddressInfo).port;
-}
-
-function bindUdp(sock: dgram.Socket, host: string, port: number): Promise<void> {
-  return awaitListening(sock, () => sock.bind({ address: host, port, exclusive: true }));
 }

@@ -1,19 +1,17 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { run } from '../core/process.js';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 
 /** Runs `ip ARGS`; rejects with LAB_ERR_NETNS carrying ip's own message. */
-export function ip(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('ip', args, { timeout: opts.timeoutMs ?? 10_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) {
-        const why = (stderr || err.message).trim();
-        reject(new LabError('LAB_ERR_NETNS', `ip ${args.join(' ')} failed: ${why}`, { args, stderr }, { cause: err }));
-      } else resolve(stdout);
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
+export async function ip(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+  const argv = ['ip', ...args];
+  const r = await run(argv, { timeoutMs: opts.timeoutMs ?? 10_000, killSignal: 'SIGTERM', group: false, ...(opts.input !== undefined && { input: opts.input }) });
+  if (r.code === 0 && !r.error) return r.stdout;
+  const err = r.error ?? new Error(r.timedOut ? `${argv.join(' ')} timed out after ${opts.timeoutMs ?? 10_000} ms` : `Command failed: ${argv.join(' ')}`);
+  const why = (r.stderr || err.message).trim();
+  throw new LabError('LAB_ERR_NETNS', `ip ${args.join(' ')} failed: ${why}`, { args, stderr: r.stderr }, { cause: err });
 }
 
 /** Every named network namespace (`ip netns list`). */

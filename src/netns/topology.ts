@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH, run } from '../core/process.js';
+import type { ExecResult, Topology, TopologyHost as NetnsHost, TopologyInterface as NetnsInterface, TopologyOptions, TopologySpec } from '../api/types.js';
+import { onShutdown } from '../core/shutdown.js';
 import { isIP } from 'node:net';
 import { LabError, invalidArgument } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -19,58 +21,10 @@ import {
   validateSegmentName,
 } from './names.js';
 
-/** A lab network described as hosts joined by segments (one bridge = one broadcast domain each). */
-export interface TopologySpec {
-  /** Short, [a-z0-9]; default random. */
-  id?: string;
-  hosts: { name: string; forwarding?: boolean; ephemeralRange?: [number, number] }[];
-  segments: { name: string; members: { host: string; address?: string /* CIDR; omit for a DHCP client */ }[] }[];
-  routes?: { host: string; to: string /* 'default' or CIDR */; via: string }[];
-}
+// The shapes are the public API's (api/types.ts, the published contract); this module implements them.
+export type { ExecResult, Topology, NetnsHost, NetnsInterface, TopologyOptions, TopologySpec };
 
-export interface NetnsInterface {
-  segment: string;
-  ifname: string;
-  address?: string;
-}
-
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** One lab host: a network namespace `sl-<id>-<host>`. */
-export interface NetnsHost {
-  name: string;
-  netns: string;
-  interfaces: NetnsInterface[];
-  /** Runs CMD inside the namespace and collects its output; SIGKILL after timeoutMs (default 30 s), code null. */
-  exec(cmd: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
-  /** Starts CMD inside the namespace (`ip netns exec`); killed with the topology at close(). */
-  spawn(cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
-  /** Runs `node dist/cli.js ARGS` inside the namespace. */
-  socketlab(args: string[], opts?: SpawnOptions): ChildProcess;
-}
-
-export interface Topology {
-  id: string;
-  hosts: Record<string, NetnsHost>;
-  /** Every namespace of this topology, the switch namespace `sl-<id>-sw` last. */
-  namespaces: string[];
-  /** Kills the processes in the namespaces and deletes them. Safe to call twice. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-export interface TopologyOptions {
-  log?: Logger;
-  /** Grace before SIGKILL for processes still running at close(); default 1000 ms. */
-  killGraceMs?: number;
-}
-
-/** dist/cli.js, also when this module runs from src/ under vitest. */
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export { CLI_PATH };
 
 interface PlannedInterface extends NetnsInterface {
   host: string;
@@ -129,19 +83,9 @@ export function planTopology(spec: TopologySpec): { id: string; interfaces: Plan
   return { id, interfaces };
 }
 
-// Open topologies, torn down on SIGINT/SIGTERM and on process exit.
+// Open topologies, torn down on SIGINT/SIGTERM (the shutdown coordinator) and on process exit.
 const open = new Set<TopologyImpl>();
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-const SIGNAL_NUMBERS: Record<(typeof SIGNALS)[number], number> = { SIGINT: 2, SIGTERM: 15 };
-
-function onSignal(sig: (typeof SIGNALS)[number]): void {
-  // Someone else (serveUntilSignal, the lab runner) also listens: they decide when to exit.
-  const othersListen = process.listenerCount(sig) > 1;
-  void Promise.allSettled([...open].map((t) => t.close())).then(() => {
-    if (!othersListen) process.exit(128 + SIGNAL_NUMBERS[sig]);
-  });
-}
-const signalHandlers = Object.fromEntries(SIGNALS.map((s) => [s, () => onSignal(s)])) as Record<(typeof SIGNALS)[number], () => void>;
+let offShutdown: (() => void) | undefined;
 
 function onExit(): void {
   for (const t of open) t.closeSync();
@@ -149,7 +93,7 @@ function onExit(): void {
 
 function track(t: TopologyImpl): void {
   if (open.size === 0) {
-    for (const s of SIGNALS) process.on(s, signalHandlers[s]);
+    offShutdown = onShutdown(() => Promise.allSettled([...open].map((o) => o.close())));
     process.on('exit', onExit);
   }
   open.add(t);
@@ -157,7 +101,7 @@ function track(t: TopologyImpl): void {
 
 function untrack(t: TopologyImpl): void {
   if (!open.delete(t) || open.size > 0) return;
-  for (const s of SIGNALS) process.off(s, signalHandlers[s]);
+  offShutdown?.();
   process.off('exit', onExit);
 }
 
@@ -190,9 +134,7 @@ class TopologyImpl implements Topology {
     const spawnIn = (cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess => {
       if (this.closing) throw new LabError('LAB_ERR_NETNS', `topology ${this.id} is closed: cannot run ${cmd} on ${name}`);
       const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], { stdio: 'pipe', ...opts });
-      this.children.add(child);
-      child.on('close', () => this.children.delete(child));
-      child.on('error', () => this.children.delete(child));
+      this.track(child);
       return child;
     };
     this.hosts[name] = {
@@ -201,32 +143,24 @@ class TopologyImpl implements Topology {
       interfaces,
       spawn: spawnIn,
       socketlab: (args, opts) => spawnIn(process.execPath, [CLI_PATH, ...args], opts),
-      exec: (cmd, args, opts = {}) =>
-        new Promise<ExecResult>((resolve, reject) => {
-          const child = spawnIn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-          let stdout = '';
-          let stderr = '';
-          child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-          child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          let timedOut = false;
-          const timer = setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL');
-          }, opts.timeoutMs ?? 30_000);
-          child.on('error', (err) => {
-            clearTimeout(timer);
-            reject(err);
-          });
-          child.on('close', (code) => {
-            clearTimeout(timer);
-            resolve({ code: timedOut ? null : code, stdout, stderr });
-          });
-          if (child.stdin) {
-            child.stdin.on('error', () => undefined); // EPIPE: the command exited without reading
-            child.stdin.end(opts.input);
-          }
-        }),
+      exec: async (cmd, args, opts = {}) => {
+        if (this.closing) throw new LabError('LAB_ERR_NETNS', `topology ${this.id} is closed: cannot run ${cmd} on ${name}`);
+        const r = await run(['ip', 'netns', 'exec', netns, cmd, ...args], {
+          timeoutMs: opts.timeoutMs ?? 30_000,
+          group: false,
+          ...(opts.input !== undefined && { input: opts.input }),
+          onSpawn: (child) => this.track(child),
+        });
+        if (r.error) throw r.error;
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+      },
     };
+  }
+
+  private track(child: ChildProcess): void {
+    this.children.add(child);
+    child.on('close', () => this.children.delete(child));
+    child.on('error', () => this.children.delete(child));
   }
 
   close(): Promise<void> {

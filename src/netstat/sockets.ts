@@ -1,4 +1,4 @@
-import { execFile, type ExecFileException } from 'node:child_process';
+import { run } from '../core/process.js';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { LabError, asSystemError, invalidArgument } from '../errors.js';
@@ -92,15 +92,6 @@ function availableTools(opts: ListSocketsOptions): { tool: SocketTool; path: str
   throw new LabError('LAB_ERR_TOOL_MISSING', `cannot read the kernel's socket table: ${wanted} not found; install it with "apt-get install ${install}"`, { tools: order });
 }
 
-function run(file: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number | null; error?: ExecFileException }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve(error ? { stdout, stderr, code, error } : { stdout, stderr, code });
-    });
-  });
-}
-
 /**
  * Reads the kernel's socket table with ss (or netstat) and returns the tool used, its argv and the
  * filtered rows. ss is tried first; netstat is used when ss is missing, or when ss fails (a kernel
@@ -129,13 +120,13 @@ async function readWith(tool: SocketTool, path: string, opts: ListSocketsOptions
     argv = [ip, 'netns', 'exec', opts.netns, ...argv];
   }
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const res = await run(argv[0]!, argv.slice(1), timeoutMs);
+  const res = await run(argv, { timeoutMs, killSignal: 'SIGTERM', group: false, maxBuffer: 64 * 1024 * 1024, env: { LC_ALL: 'C' } });
   const shown = [opts.netns !== undefined ? 'ip' : tool, ...argv.slice(1).map((a) => (a === path ? tool : a))];
-  if (res.error) {
-    const e = asSystemError(res.error);
-    const why = res.stderr.trim().split('\n')[0] || (res.error.killed ? `no answer within ${timeoutMs} ms` : e.message);
+  if (res.error || res.code !== 0) {
+    const error = res.error ?? new Error(`Command failed: ${argv.join(' ')}`);
+    const why = res.stderr.trim().split('\n')[0] || (res.timedOut ? `no answer within ${timeoutMs} ms` : asSystemError(error).message);
     const code = opts.netns !== undefined && /netns|namespace/i.test(why) ? 'LAB_ERR_NETNS' : 'LAB_ERR_INTERNAL';
-    throw new LabError(code, `"${shown.join(' ')}" failed (exit ${res.code ?? 'signal'}): ${why}`, { tool, argv: shown }, { cause: res.error });
+    throw new LabError(code, `"${shown.join(' ')}" failed (exit ${res.error ? 'signal' : (res.code ?? 'signal')}): ${why}`, { tool, argv: shown }, { cause: error });
   }
   const { records, skipped } = parseToolOutput(tool, res.stdout);
   return { tool, command: shown, sockets: filterSockets(records, opts), skipped };

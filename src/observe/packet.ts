@@ -1,5 +1,6 @@
 import { decode as decodeDhcp, messageTypeName, messageType, Opt } from '../dhcp/codec.js';
 import { decode as decodeDns, typeName, rcodeName, type ResourceRecord } from '../dns/codec.js';
+import { formatIPv6 } from '../core/address.js';
 
 /** One protocol layer of a packet as the page's detail panel shows it: a name and ordered fields. */
 export interface Layer {
@@ -31,22 +32,7 @@ export interface Packet {
 
 const mac = (b: Buffer, o: number): string => [...b.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
 const ip4 = (b: Buffer, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-function ip6(b: Buffer, o: number): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(o + i * 2).toString(16));
-  // the longest run of zero groups becomes '::' (RFC 5952 4.2.3)
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
+const ip6 = (b: Buffer, o: number): string => formatIPv6(b, o);
 
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 /** Broadcast or multicast (the I/G bit, IEEE 802 48-bit address). */

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { run } from '../core/process.js';
 import { parseSs } from '../netstat/ss-parse.js';
 import { formatEndpoint } from '../socket-pair.js';
 
@@ -46,19 +46,14 @@ export function pollTcpStates(opts: {
   let stopped = false;
   let polls = 0;
   let running: Promise<void> = Promise.resolve();
-  const one = (h: { host: string; netns?: string }): Promise<void> =>
-    new Promise((resolve) => {
-      const argv = h.netns ? ['ip', ['netns', 'exec', h.netns, 'ss', '-tanH']] as const : ['ss', ['-tanH']] as const;
-      execFile(argv[0], [...argv[1]], { timeout: 5_000 }, (err, stdout) => {
-        if (!err && !stopped) {
-          let now = tcpTable(stdout);
-          if (opts.keep) now = new Map([...now].filter(([, v]) => opts.keep!(v.local, v.remote)));
-          for (const c of diffTables(h.host, tables.get(h.host) ?? new Map(), now)) opts.onChange(c);
-          tables.set(h.host, now);
-        }
-        resolve();
-      });
-    });
+  const one = async (h: { host: string; netns?: string }): Promise<void> => {
+    const r = await run(h.netns ? ['ip', 'netns', 'exec', h.netns, 'ss', '-tanH'] : ['ss', '-tanH'], { timeoutMs: 5_000, killSignal: 'SIGTERM', group: false });
+    if (r.code !== 0 || r.error || stopped) return;
+    let now = tcpTable(r.stdout);
+    if (opts.keep) now = new Map([...now].filter(([, v]) => opts.keep!(v.local, v.remote)));
+    for (const c of diffTables(h.host, tables.get(h.host) ?? new Map(), now)) opts.onChange(c);
+    tables.set(h.host, now);
+  };
   const loop = async (): Promise<void> => {
     while (!stopped) {
       const started = Date.now();
