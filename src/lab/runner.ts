@@ -63,7 +63,7 @@ export function chooseBackend(spec: LabSpec, choice: BackendChoice = 'auto'): Ba
  * What the backend builds for a lab: its namespace hosts, plus (docker) one container for its
  * localhost hosts, which share that one host's loopback as they share this machine's.
  */
-function topologyFor(spec: LabSpec, backend: BackendName, id: string): { topo: TopologySpec; alias: Record<string, string> } {
+export function topologyFor(spec: LabSpec, backend: BackendName, id: string): { topo: TopologySpec; alias: Record<string, string> } {
   const firstLocal = spec.hosts.find((x) => x.kind !== 'netns');
   const built = spec.hosts.filter((h) => backend === 'local' || h.kind === 'netns' || (backend !== 'netns' && h === firstLocal) || (backend === 'netns' && !spec.hosts.some((x) => x.kind === 'netns') && h === firstLocal));
   const host = built.find((h) => h.kind !== 'netns');
