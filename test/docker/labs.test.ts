@@ -19,7 +19,7 @@ function oneLineExit2(r: { code: number | null; stdout: string; stderr: string }
   expect(r.code).toBe(2);
 }
 
-interface Report { exitCode: number; passed: boolean; error?: string; checks: { name: string; ok: boolean; detail?: string }[] }
+interface Report { exitCode: number; passed: boolean; error?: string; checks: { name: string; passed: boolean; detail?: string }[] }
 
 async function runLab(lab: string, extra: string[] = []): Promise<{ code: number | null; report: Report; stderr: string }> {
   const r = await runCli(['lab', 'run', lab, '--backend', 'docker', '--json', ...extra], { env, timeoutMs: 280_000 });
@@ -70,7 +70,7 @@ describeDocker('labs in Docker (--backend docker)', () => {
       try {
         const { code, report } = await runLab(lab);
         expect(report.error).toBeUndefined();
-        expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+        expect(report.checks.filter((c) => !c.passed)).toEqual([]);
         expect(report.checks.length).toBeGreaterThan(0);
         expect(code).toBe(0);
         expect(await labelled(lab)).toEqual([]);
@@ -104,7 +104,7 @@ checks:
     try {
       const { code, report } = await runLab(file, ['--yes']);
       expect(report.error).toBeUndefined();
-      expect(report.checks.map((c) => [c.name, c.ok])).toEqual([['a reaches b across r', false]]);
+      expect(report.checks.map((c) => [c.name, c.passed])).toEqual([['a reaches b across r', false]]);
       expect(code).toBe(1);
       expect(await labelled('97-broken')).toEqual([]);
     } finally {
