@@ -23,6 +23,7 @@ export const PEERS = {
   radvd: 'radvd',
   chromium: 'chromium',
   script: 'bsdutils',
+  python3: 'python3',
   zsh: 'zsh',
   fish: 'fish',
 } as const;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { runCli, CLI } from '../helpers/cli.js';
-import { describeRoot, describeWithTools } from '../helpers/root.js';
+import { describeRoot } from '../helpers/root.js';
+import { describeWithPeers } from '../helpers/peers.js';
 
 /**
  * The student's side of a lab, for real: per-seed variants whose right answers differ, lab answer
@@ -91,7 +92,7 @@ async function until(f: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 20 && !(await f()); i++) await new Promise((r) => setTimeout(r, 200));
 }
 
-describeWithTools('a task a server in any language can pass (lab 02 own-echo)', { socat: 'socat', python3: 'python3' }, () => {
+describeWithPeers('a task a server in any language can pass (lab 02 own-echo)', ['socat', 'python3'], () => {
   it('nothing listening fails; a socat one-liner and a Python echo server pass', { timeout: 180_000 }, async () => {
     const up = await runCli(['lab', 'up', LAB, '--seed', '7', '--no-steps'], { env, timeoutMs: 60_000 });
     expect(up.code, up.stderr).toBe(0);
