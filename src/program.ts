@@ -13,6 +13,7 @@ import { registerNetns } from './netns/command.js';
 import { registerCapture } from './capture/command.js';
 import { registerLab } from './lab/command.js';
 import { registerCompletion } from './completion/command.js';
+import { outputClosed } from './core/output-closed.js';
 import { registerDocker } from './hosts/docker/command.js';
 
 /** The package's own version (dist/program.js and src/program.ts both sit one level below package.json). */
@@ -89,12 +90,18 @@ export async function main(argv: string[] = process.argv): Promise<void> {
 /**
  * `socketlab tour | head -1`: once the reader is gone, a write fails with EPIPE, which, unhandled,
  * crashed with a stack. Exit quietly instead, as `cat` would (the shell's SIGPIPE convention, minus
- * the signal): the 'exit' hooks still remove namespaces and flush logs.
+ * the signal). A command with something to undo first (a running lab) registers with
+ * onOutputClosed and exits itself once that is done.
  */
 export function exitWhenOutputCloses(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      // EPIPE, then ERR_STREAM_DESTROYED for every later write: the reader is gone either way
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+        // a lab must tear down first: its handler exits when that is done
+        if (outputClosed()) return;
+        process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      }
       // Another output error: say so on whichever stream still works; nothing more can be reported.
       try {
         process.stderr.write(`socketlab: cannot write output: ${err.message}\n`);

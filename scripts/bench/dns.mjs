@@ -5,9 +5,9 @@
 // plus a bare node:dgram echo over UDP: the floor of any Node UDP server on this machine.
 // Servers run pinned to core 0 and dnsperf to core 1 (taskset); the servers take turns round by
 // round and the ratios are per-round (median, min-max). socketlab logs every query at its default
-// level (info) to a log file, as it would in a lab. Afterwards one more UDP run of socketlab under
-// --cpu-prof says where its time goes. Everything runs on 127.0.0.1; every run is bounded by
-// dnsperf -l (seconds) and a kill timer. Appends its summary to results/history.jsonl.
+// level (info) to a log file, as it would in a lab. Afterwards two more UDP runs of socketlab under
+// --cpu-prof say where its time goes in steady state (the second run only). Everything runs on
+// 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer. Appends its summary to results/history.jsonl.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -227,20 +227,37 @@ let cpuProfile = null;
 if (profile) {
   const profDir = join(dir, 'prof');
   mkdirSync(profDir);
+  // Only the second run counts: start-up (module loading, compiling), the warm-up run (JIT) and
+  // shutdown (the exit flush of the log file) are not the steady state being asked about.
+  const spawnedAt = performance.now();
   const p = await startSocketlab(base + 3, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  let window;
   try {
     dnsperf(base + 3, 'udp');
+    const from = performance.now() - spawnedAt;
+    dnsperf(base + 3, 'udp');
+    const to = performance.now() - spawnedAt;
+    // profile time starts a little after spawn (node's boot): keep a margin at both ends
+    window = [(from + 250) * 1000, (to - 250) * 1000];
   } finally {
     await stop(p.child);
   }
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (file) cpuProfile = summarizeProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')));
+  if (file) cpuProfile = summarizeProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')), window);
 }
 
-/** Self time per function (name + file:line), top entries, as shares of the whole profile. */
-function summarizeProfile(prof) {
+/**
+ * Self time per function (name + file:line), top entries, as shares of the samples taken within
+ * `window` ([from, to] in µs since the profile started).
+ */
+function summarizeProfile(prof, window) {
   const dt = new Map();
-  for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  let t = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    if (window && (t < window[0] || t > window[1])) continue;
+    dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  }
   const total = [...dt.values()].reduce((a, b) => a + b, 0) || 1;
   const byFn = new Map();
   for (const n of prof.nodes) {
@@ -323,7 +340,7 @@ for (const r of results) {
 console.log(`peak RSS at full load: socketlab ${memory.socketlabPeakRssMiB} MiB, dnsmasq ${memory.dnsmasqPeakRssMiB} MiB`);
 if (cpuProfile) {
   const g = cpuProfile.groups;
-  console.log(`where socketlab's time went (one UDP run, --cpu-prof): idle ${(g.idle * 100).toFixed(0)}%, socketlab code ${(g.socketlab * 100).toFixed(0)}%, pino ${(g.pino * 100).toFixed(0)}%, node internals ${(g.nodeInternals * 100).toFixed(0)}%, GC ${(g.garbageCollector * 100).toFixed(0)}%`);
+  console.log(`where socketlab's time went (one warm UDP run, --cpu-prof, start-up and exit excluded): idle ${(g.idle * 100).toFixed(0)}%, socketlab code ${(g.socketlab * 100).toFixed(0)}%, pino ${(g.pino * 100).toFixed(0)}%, node internals ${(g.nodeInternals * 100).toFixed(0)}%, GC ${(g.garbageCollector * 100).toFixed(0)}%`);
   for (const t of cpuProfile.top.slice(0, 10)) console.log(`  ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.fn}`);
 }
 console.log('results written to results/bench-dns.json, appended to results/history.jsonl');

@@ -92,27 +92,38 @@ try {
     const port = await freePort();
     const [cmd, argv] = serverCmd[name](port);
     const [pc, pa] = onCore(pin, CORES.server, cmd, argv);
-    procs[name] = { port, child: spawn(pc, pa, { stdio: 'ignore' }) };
+    // its own process group: socat forks a child per connection, and a child left stuck in a
+    // bulk run outlives the listener unless the whole group is stopped
+    procs[name] = { port, child: spawn(pc, pa, { stdio: 'ignore', detached: true }) };
     await waitListening(port);
   }
   // warm-up (JIT, first connections) for every server, not reported
   for (const name of names) runLoad(['rtt', procs[name].port, 50, 1]);
   for (let round = 0; round < rounds; round++) {
-    for (const name of names) {
+    // each round starts with the next server: none always runs right after another (socat's forked
+    // children may still be exiting after its bulk run) or always first
+    const order = names.map((_, i) => names[(round + i) % names.length]);
+    for (const name of order) {
       const { port } = procs[name];
       samples[name].rtt1.push(runLoad(['rtt', port, 1, seconds]).perSecond);
       samples[name].rtt50.push(runLoad(['rtt', port, 50, seconds]).perSecond);
       samples[name].bulk.push(runLoad(['bulk', port, seconds]).mibPerSecond);
     }
-    console.error(`round ${round + 1}/${rounds} done`);
+    const socatChildren = procs.socat ? spawnSync('pgrep', ['-c', '-P', String(procs.socat.child.pid)], { encoding: 'utf8' }).stdout.trim() : '-';
+    console.error(`round ${round + 1}/${rounds} done (order ${order.join(', ')}; socat children left: ${socatChildren})`);
   }
   for (const name of names.filter((n) => n !== 'socat')) {
     memory[name] = { idleBefore: Number(((rssKiB(procs[name].child.pid) ?? 0) / 1024).toFixed(1)), ...(await idleRss(procs[name].port, procs[name].child.pid, idleConnections)) };
   }
 } finally {
   for (const { child } of Object.values(procs)) {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      child.kill('SIGTERM');
+    }
+    await exited;
   }
 }
 

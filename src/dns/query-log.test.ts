@@ -37,6 +37,32 @@ describe('query log record', () => {
     expect(JSON.parse(lines[1]!)).toMatchObject({ event: 'dns.query', transport: 'tcp', from: '[::1]:40001', pair: '[::1]:40001 <-> 127.0.0.1:5300', tc: true });
   });
 
+  it('reuses a client\'s and an answer\'s pieces only for that client and that answer size', async () => {
+    const server = { address: '127.0.0.1', port: 5300 };
+    const { log, lines } = capture();
+    const ql = queryLogger(log, server);
+    const meta = { qname: 'www.example.com', qtype: 'A', rcode: 'NOERROR', tc: false };
+    const other = { qname: 'example.com', qtype: 'MX', rcode: 'NOERROR', tc: true };
+    // the same port from another address, the same client over TCP, the same answer at another size
+    const calls: [transport: 'udp' | 'tcp', address: string, port: number, meta: typeof meta, size: number][] = [
+      ['udp', '127.0.0.1', 40000, meta, 60],
+      ['udp', '127.0.0.2', 40000, meta, 60],
+      ['tcp', '127.0.0.1', 40000, meta, 60],
+      ['udp', '127.0.0.1', 40000, meta, 512],
+      ['udp', '::1', 40000, other, 60],
+      ['udp', '127.0.0.1', 40000, meta, 60],
+    ];
+    for (const c of calls) ql(...c);
+    ql.flush();
+    for (const [transport, address, port, m, size] of calls) {
+      log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: m.qname, qtype: m.qtype, rcode: m.rcode, size, tc: m.tc }, 'dns query');
+    }
+    await new Promise((r) => setImmediate(r));
+    const strip = (l: string) => l.replace(/"time":"[^"]+"/, '"time":"T"');
+    expect(lines).toHaveLength(2 * calls.length);
+    for (let i = 0; i < calls.length; i++) expect(strip(lines[i]!)).toBe(strip(lines[calls.length + i]!));
+  });
+
   it('close() flushes and stops its batching timer (a closed server leaves no 200 ms interval behind)', () => {
     const set = vi.spyOn(globalThis, 'setInterval');
     const clear = vi.spyOn(globalThis, 'clearInterval');

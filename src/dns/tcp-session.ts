@@ -13,8 +13,9 @@
 import type net from 'node:net';
 import type { Logger } from '../log.js';
 import { netEvent } from '../events.js';
-import type { Endpoint } from '../socket-pair.js';
+import { normalizeAddress, type Endpoint } from '../socket-pair.js';
 import { Deframer, frame } from './codec.js';
+import type { QueryHandler } from './query-handler.js';
 
 /** Stop answering (and reading) while this many octets of answers wait unsent. */
 export const WRITE_HIGH_WATER = 64 * 1024;
@@ -27,6 +28,32 @@ export interface TcpSessionOptions {
   maxMessage: number;
   /** Answers one query: the wire responses, in order (several for AXFR, none to drop it). */
   answer: (msg: Buffer) => Buffer[];
+}
+
+/** Serves every connection `tcp` accepts, tracked in `sockets` while open (close() destroys them). */
+export function serveTcp(
+  tcp: net.Server,
+  o: { log: Logger; server: Endpoint; idleMs: number; maxMessage: number; handler: QueryHandler; sockets: Set<net.Socket> },
+): void {
+  const { log, server, handler, sockets } = o;
+  tcp.on('connection', (sock) => {
+    sockets.add(sock);
+    const client = { address: normalizeAddress(sock.remoteAddress ?? '?'), port: sock.remotePort ?? 0 };
+    log.info(netEvent('tcp.accept', 'tcp', client, server), 'tcp connection accepted');
+    sock.once('close', () => sockets.delete(sock));
+    serveTcpSession(sock, {
+      log,
+      server,
+      client,
+      idleMs: o.idleMs,
+      maxMessage: o.maxMessage,
+      answer: (msg) => {
+        const hit = handler.cached(msg, 'tcp', client);
+        return hit ? [hit] : handler.fresh(msg, 'tcp', client);
+      },
+    });
+  });
+  tcp.on('error', (err) => log.error({ err }, 'tcp listener error'));
 }
 
 /** Serves one accepted connection until it closes. */

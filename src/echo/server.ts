@@ -119,6 +119,7 @@ export async function startEcho(opts: EchoOptions = {}): Promise<EchoListener> {
 }
 
 function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxConnections: number | undefined, closeDelayMs: number): net.Server {
+  const idle = idleMs > 0 ? idleSweeper(idleMs) : undefined;
   // allowHalfOpen: with a close delay the kernel must not answer the client's FIN with ours at once.
   const server = net.createServer({ noDelay: true, allowHalfOpen: closeDelayMs > 0 }, (socket) => {
     const client = { address: normalizeAddress(socket.remoteAddress ?? '?'), port: socket.remotePort ?? 0 };
@@ -139,7 +140,7 @@ function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxCon
       socket.pipe(socket);
     }
     if (idleMs > 0) {
-      socket.setTimeout(idleMs, () => {
+      idle!.watch(socket, () => {
         clog.info({ ...netEvent('tcp.idle', 'tcp', client, local), idleMs }, 'idle timeout, closing');
         socket.destroy();
       });
@@ -150,6 +151,7 @@ function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxCon
       clog.info({ ...netEvent('tcp.close', 'tcp', client, local, 'in'), bytesRead: socket.bytesRead, bytesWritten: socket.bytesWritten }, 'connection closed');
     });
   });
+  server.once('close', () => idle?.stop());
   if (maxConnections !== undefined) server.maxConnections = maxConnections;
   server.on('drop', (d) => {
     if (!d) return;
@@ -160,12 +162,54 @@ function createTcp(log: Logger, sockets: Set<net.Socket>, idleMs: number, maxCon
   return server;
 }
 
+/**
+ * Closes connections without traffic either way for `idleMs`. One sweep for all connections, every
+ * quarter of the idle time (at most 1 s), comparing byte counters: socket.setTimeout re-arms a
+ * timer on every read and every write, a cost on each echoed chunk, and holds a timer per socket.
+ * A connection is closed between idleMs and idleMs + one sweep after its last byte.
+ */
+function idleSweeper(idleMs: number): { watch(s: net.Socket, onIdle: () => void): void; stop(): void } {
+  const step = Math.max(10, Math.min(1000, Math.floor(idleMs / 4)));
+  const watched = new Map<net.Socket, { bytes: number; since: number; onIdle: () => void }>();
+  let timer: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    const now = performance.now();
+    for (const [s, w] of watched) {
+      const bytes = s.bytesRead + s.bytesWritten;
+      if (bytes !== w.bytes) {
+        w.bytes = bytes;
+        w.since = now;
+      } else if (now - w.since >= idleMs) {
+        watched.delete(s);
+        w.onIdle();
+      }
+    }
+    if (watched.size === 0) stop();
+  };
+  const stop = (): void => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  return {
+    watch(s, onIdle) {
+      watched.set(s, { bytes: s.bytesRead + s.bytesWritten, since: performance.now(), onIdle });
+      s.once('close', () => watched.delete(s));
+      if (!timer) {
+        timer = setInterval(sweep, step);
+        timer.unref();
+      }
+    },
+    stop,
+  };
+}
+
 function createUdp(host: string, log: Logger): dgram.Socket {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+  // the bound address, read once: socket.address() is a system call (getsockname) per datagram
+  let bound: Endpoint | undefined;
   sock.on('message', (msg, rinfo) => {
-    const a = sock.address();
+    const local = (bound ??= (({ address, port }) => ({ address, port }))(sock.address()));
     const client = { address: normalizeAddress(rinfo.address), port: rinfo.port };
-    const local = { address: a.address, port: a.port };
     log.info({ ...netEvent('udp.datagram', 'udp', client, local), bytes: msg.length, clientPort: labelPort(client.port) }, 'datagram echoed');
     sock.send(msg, rinfo.port, rinfo.address, (err) => {
       if (err) log.warn({ err: err.message, pair: netEvent('udp.datagram', 'udp', client, local).pair }, 'echo send failed');

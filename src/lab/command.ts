@@ -14,6 +14,7 @@ import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
 import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
+import { onOutputClosed } from '../core/output-closed.js';
 import { renderReport, verdictOf, writeReport } from './report.js';
 import { LabSession } from './live-session.js';
 import { exportDocker, staticScope } from './docker.js';
@@ -105,21 +106,20 @@ function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () =>
     process.stderr.write(`socketlab: lab ${name} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     stop(2)();
   };
-  // output piped into `head` that went away: stop printing, keep running the lab
-  const onOutError = (): void => {};
+  // output piped into `head` that went away: nobody is watching, so tear the lab down and exit
+  const offOutput = onOutputClosed(() => stop(typeof process.exitCode === 'number' ? process.exitCode : 0)());
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onTerm);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  process.stdout.on('error', onOutError);
   return () => {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', onTerm);
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
-    process.stdout.off('error', onOutError);
+    offOutput();
   };
 }
 

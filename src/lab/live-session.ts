@@ -78,8 +78,9 @@ export class LabSession {
 
   /** Stops observing (before teardown) and closes the stream with the verdict. */
   async finish(verdict: string, passed: boolean): Promise<void> {
-    this.control.close();
+    // the observer's last read first: the packets it still finds are shown, then stepping ends
     await this.observer?.stop();
+    this.control.close();
     this.log.emit({ kind: 'run', phase: 'end', t: Date.now(), verdict, passed });
   }
 

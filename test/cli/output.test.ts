@@ -55,6 +55,33 @@ describe('a closed stdout', () => {
     clearTimeout(killer);
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
   });
+
+  it('socketlab lab run 2 | head -1: the lab is torn down before the exit, nothing of it keeps running', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'sl-epipe-'));
+    try {
+      const env = { ...process.env, SOCKETLAB_LOG_LEVEL: 'warn', SOCKETLAB_RUN_DIR: runDir };
+      const child = spawn(process.execPath, [CLI, 'lab', 'run', '02-socket-pairs', '--var', 'port=0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      // the first step's output: the echo server and the clients are running now
+      let out = '';
+      for await (const d of child.stdout) {
+        out += d;
+        if (/holding 3 connection/.test(out)) break;
+      }
+      const state = JSON.parse(readFileSync(join(runDir, '02-socket-pairs', 'state.json'), 'utf8')) as { processes: { pid: number }[] };
+      child.stdout.destroy();
+      const [code, signal] = await closed;
+      clearTimeout(killer);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(state.processes.length).toBeGreaterThan(0);
+      for (const p of state.processes) expect(() => process.kill(p.pid, 0), `pid ${p.pid} still running`).toThrow();
+      const down = await runCli(['lab', 'down', '02-socket-pairs'], { env: { SOCKETLAB_RUN_DIR: runDir } });
+      expect(down.stdout).toMatch(/is not up/);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describeWithPeers('colours on a terminal (script)', ['script'], () => {

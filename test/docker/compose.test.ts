@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../helpers/cli.js';
-import { hasTool } from '../helpers/root.js';
+import { hasPeer } from '../helpers/peer-table.js';
 import { describeDocker, ensureImage, labelled } from './helpers.js';
 
 const run = promisify(execFile);
@@ -23,7 +23,13 @@ describeDocker('compose export of 06-dns under docker-compose 1.29', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it.runIf(hasTool('docker-compose'))('up -d, steps.sh, the secondary answers with the change, down leaves nothing', async () => {
+  it('up -d, steps.sh, the secondary answers with the change, down leaves nothing', async (ctx) => {
+    if (!hasPeer('docker-compose')) {
+      const why = 'needs docker-compose (Debian package docker-compose)';
+      if (process.env.SOCKETLAB_REQUIRE_DOCKER === '1') throw new Error(`SOCKETLAB_REQUIRE_DOCKER=1 but this test ${why}`);
+      console.warn(`skipping the compose export run: ${why}`);
+      return ctx.skip();
+    }
     const exp = await runCli(['lab', 'export', '06-dns', '--docker', dir, '--image', 'socketlab:lab']);
     expect(exp.code).toBe(0);
     const version = await run('docker-compose', ['version', '--short']);

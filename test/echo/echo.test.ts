@@ -75,6 +75,24 @@ describe('echo server', () => {
     await vi.waitFor(() => expect(srv.connections()).toHaveLength(0));
   });
 
+  it('keeps a connection with traffic open past the idle timeout, then closes it once quiet', async () => {
+    await using srv = await startEcho({ port: 0, udp: false, idleTimeoutMs: 200 });
+    const client = net.connect({ host: '127.0.0.1', port: srv.address.port });
+    await once(client, 'connect');
+    let echoed = 0;
+    client.on('data', (d) => (echoed += d.length));
+    let closed = false;
+    client.on('close', () => (closed = true));
+    // a byte every 50 ms for 1 s: five idle timeouts' worth, never 200 ms quiet
+    for (let i = 0; i < 20; i++) {
+      client.write('x');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(closed).toBe(false);
+    await once(client, 'close');
+    expect(echoed).toBe(20);
+  });
+
   it('drops connections over the cap and keeps serving the others', async () => {
     await using srv = await startEcho({ port: 0, udp: false, maxConnections: 2 });
     const keep = await Promise.all([0, 1].map(async () => {

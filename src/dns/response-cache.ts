@@ -1,0 +1,78 @@
+/**
+ * Answers cached by the query's bytes after the ID (flags, question, EDNS): a question answered
+ * before is one Map lookup and a 2-octet ID patch — no decode, no encode.
+ */
+import type dgram from 'node:dgram';
+import type { QueryMeta } from './query-log.js';
+
+/** Answers larger than this are not cached: a large answer costs more to keep than to build again. */
+export const MAX_CACHED_ANSWER = 16 * 1024;
+/** Longer queries are not cached (nor looked up): an ordinary query fits in 512 octets. */
+const MAX_CACHED_QUERY = 512;
+
+/** One cached answer with what its log record says about it. */
+export interface CachedAnswer extends QueryMeta {
+  buf: Buffer;
+}
+
+/**
+ * Bounded in entries and in octets: keyed by bytes, a client varying the case of a name (or its
+ * ID-free bits) fills it with copies of one large answer — 10,000 copies of a 61 KB TCP answer
+ * would be 600 MB kept after every connection closed. Full: start over.
+ */
+export class ResponseCache {
+  private map = new Map<string, CachedAnswer>();
+  private bytes = 0;
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** The answer cached for `query` (whatever its ID), or undefined. */
+  get(query: Buffer): CachedAnswer | undefined {
+    if (query.length < 12 || query.length > MAX_CACHED_QUERY || this.map.size === 0) return undefined;
+    return this.map.get(query.toString('latin1', 2));
+  }
+
+  /**
+   * Keeps `c` as the answer to `query` (whose ID is ignored). The cache keeps its own copy of the
+   * bytes: the UDP path patches a cached answer's ID in place (sendWithQueryId), so they must not be
+   * the buffer the caller is about to send.
+   */
+  set(query: Buffer, c: CachedAnswer): void {
+    if (this.maxEntries <= 0 || c.buf.length > MAX_CACHED_ANSWER || query.length > MAX_CACHED_QUERY) return;
+    const key = query.toString('latin1', 2);
+    if (this.map.size >= this.maxEntries || this.bytes + c.buf.length + key.length > this.maxBytes) this.clear();
+    this.map.set(key, { ...c, buf: Buffer.from(c.buf) });
+    this.bytes += c.buf.length + key.length;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+}
+
+/** A copy of a cached answer with `query`'s ID: the cached bytes are never changed in place. */
+export function withQueryId(hit: CachedAnswer, query: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(hit.buf.length);
+  hit.buf.copy(buf);
+  buf[0] = query[0]!;
+  buf[1] = query[1]!;
+  return buf;
+}
+
+/**
+ * Sends a cached answer with `query`'s ID without copying it: the ID is patched into the cached
+ * bytes, which node sends synchronously (uv_udp_try_send) unless the socket's send buffer is full.
+ * Then the send is queued holding these very bytes, and the next hit's patch would change the
+ * queued answer's ID: so the cache entry moves on to a copy, and the queued send keeps the old one.
+ */
+export function sendWithQueryId(udp: dgram.Socket, hit: CachedAnswer, query: Buffer, port: number, address: string): number {
+  const buf = hit.buf;
+  buf[0] = query[0]!;
+  buf[1] = query[1]!;
+  udp.send(buf, port, address);
+  if (udp.getSendQueueCount() > 0) hit.buf = Buffer.from(buf);
+  return buf.length;
+}
