@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildReservations, buildScopes, checkRepliesEncode, checkReplyOptions } from './config.js';
+import { buildReservations, buildScopes, checkRepliesEncode, checkReplyOptions, inHostNetns } from './config.js';
 import { intToIp } from './ip.js';
 
 describe('dhcp serve flags', () => {
@@ -43,5 +43,21 @@ describe('dhcp serve: reply options that cannot be encoded are refused at start'
     const scopes = buildScopes({ subnet: ['10.0.1.0/24'], range: ['10.0.1.100-10.0.1.199'] });
     expect(() => checkRepliesEncode(scopes, () => ({ 51: 3600, 6: ['10.0.1.1'] }))).not.toThrow();
     expect(() => checkRepliesEncode(scopes, () => ({ 51: 3600, 6: Array.from({ length: 70 }, () => '10.0.1.1') }))).toThrow(/option 6 for subnet 10\.0\.1\.0\/24 cannot be encoded/);
+  });
+});
+
+describe('inHostNetns in a socketlab Docker lab host', () => {
+  it('SOCKETLAB_LAB_HOST (set by the docker backend on every container) counts as a lab host, not the host network', () => {
+    const before = process.env.SOCKETLAB_LAB_HOST;
+    try {
+      delete process.env.SOCKETLAB_LAB_HOST;
+      // vitest runs in this machine's own namespace
+      expect(inHostNetns()).toBe(true);
+      process.env.SOCKETLAB_LAB_HOST = 'pc1';
+      expect(inHostNetns()).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.SOCKETLAB_LAB_HOST;
+      else process.env.SOCKETLAB_LAB_HOST = before;
+    }
   });
 });

@@ -65,8 +65,11 @@ export function buildReservations(list: string[], scopes: Scope[]): Map<string, 
  * True when this process runs in the host's own network namespace: its /proc/self/ns/net inode equals
  * PID 1's. Where PID 1 cannot be inspected (containers), a namespace created with `ip netns add`
  * (a file under /run/netns with the same inode) counts as a lab namespace; anything else as the host.
+ * A container started by socketlab's docker backend (SOCKETLAB_LAB_HOST=<host>) is a lab host.
  */
 export function inHostNetns(): boolean {
+  // a socketlab Docker lab host (set by the docker backend): a container on internal bridges only
+  if (process.env.SOCKETLAB_LAB_HOST) return false;
   let self: number;
   try {
     self = fs.statSync('/proc/self/ns/net').ino;

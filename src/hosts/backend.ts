@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ListSocketsOptions, SocketRecord } from '../netstat/types.js';
 
 /**
  * The one interface the lab runner, the checks, step mode and reports use to reach a lab's hosts,
@@ -80,6 +81,8 @@ export interface LabHost {
   readFile(path: string): Promise<Buffer>;
   /** The argv that runs `socketlab ARGS` on this host (this build locally, the image's in Docker). */
   cli(args: string[]): string[];
+  /** The host's socket table, when the backend reads it its own way (else the runner runs ss through exec). */
+  sockets?(opts: ListSocketsOptions): Promise<SocketRecord[]>;
 }
 
 export interface HostTopology {
@@ -94,6 +97,8 @@ export interface HostTopology {
 export interface HostBackend {
   readonly name: BackendName;
   build(spec: TopologySpec, opts: BuildOptions): Promise<HostTopology>;
-  /** Removes what runs of LAB (all labs when omitted) left behind, also after kill -9; returns what it removed. */
-  clean(lab?: string): Promise<string[]>;
+  /** The hosts of a topology another process built (`lab check` after `lab up`); its close() removes nothing. spec.id is required. */
+  attach(spec: TopologySpec, opts: BuildOptions): Promise<HostTopology>;
+  /** Removes what runs of LAB (all labs when omitted) or topology ID left behind, also after kill -9; returns what it removed. */
+  clean(lab?: string, id?: string): Promise<string[]>;
 }

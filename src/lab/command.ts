@@ -7,7 +7,9 @@ import { bold, dim, print, printJson, table } from '../format.js';
 import { checkLabFile, labFileIn, listLabFiles, loadLabFile, resolveLab, shown } from './loader.js';
 import { describeCheck } from './checks.js';
 import { needsRoot, type LabSpec } from './schema.js';
-import { LabRun, teardownState, type RunOutput } from './runner.js';
+import { chooseBackend, LabRun, teardownState, type RunOutput } from './runner.js';
+import { parseBackend, BACKENDS, type BackendChoice } from '../hosts/index.js';
+import { checkDockerReady } from '../hosts/docker/topology.js';
 import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
 import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
@@ -40,7 +42,28 @@ function livePort(value: string): number {
 
 const human = (json: boolean): RunOutput => ({ line: (t) => (json ? process.stderr.write(`${t}\n`) : print(t)) });
 
-interface RunFlags extends StudentFlags {
+interface BackendFlags {
+  backend?: BackendChoice;
+  image?: string;
+}
+
+/** --backend and --image, the same on up, run, check and down. */
+function addBackendOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'where the hosts run: local, netns, docker, or auto (namespaces if the lab has any, else this machine)').argParser(parseBackend).default('auto'))
+    .option('--image <name>', 'with --backend docker: the image every host runs (default socketlab:lab, from socketlab image build)');
+}
+
+/**
+ * Fails early, in one line (exit 2), when the chosen backend cannot run SPEC: a local run of a
+ * namespace lab, no Docker engine, no image.
+ */
+async function preflight(spec: LabSpec, flags: BackendFlags): Promise<void> {
+  if (flags.image !== undefined && flags.backend !== 'docker') throw invalidArgument('--image is for --backend docker');
+  if (chooseBackend(spec, flags.backend) === 'docker') await checkDockerReady(flags.image);
+}
+
+interface RunFlags extends StudentFlags, BackendFlags {
   var?: Record<string, string>;
   json?: boolean;
   junit?: string;
@@ -117,7 +140,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     out.line(bold(`lab ${spec.name}: ${spec.title}`));
     out.line(dim(`topic: ${spec.topic}`));
     await session?.open();
-    run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out, onRun: (r) => (run = r), ...(session && { onHostsReady: (r: LabRun) => session.attach(r) }) });
+    run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out, onRun: (r) => (run = r), ...(flags.backend && { backend: flags.backend }), ...(flags.image && { image: flags.image }), ...(session && { onHostsReady: (r: LabRun) => session.attach(r) }) });
     await afterUp(run, flags, out);
     out.line('');
     const steps = await run.runSteps(
@@ -271,7 +294,7 @@ Examples:
 
   registerStudentCommands(lab);
 
-  addStudentOptions(lab
+  addStudentOptions(addBackendOptions(lab
     .command('run')
     .description('up, steps, checks, down: the whole lab in one command')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
@@ -283,22 +306,24 @@ Examples:
     .option('--report <file.html>', 'write a self-contained HTML report (ladder diagram, socket pairs, checks)')
     .option('--junit <file>', 'write the checks as JUnit XML')
     .option('--json', 'print the result as JSON')
-    .option('--yes', 'run a lab file from outside the installed labs without asking (it runs its commands, as root for namespace labs)'))
+    .option('--yes', 'run a lab file from outside the installed labs without asking (it runs its commands, as root for namespace labs)')))
     .action(async (name: string, flags: RunFlags & { yes?: boolean }) => {
       const spec = resolveLab(name);
+      await preflight(spec, flags);
       await confirmLab(spec, flags.yes, 'run');
       finish(await runLab(spec, flags), flags);
     });
 
-  addStudentOptions(lab
+  addStudentOptions(addBackendOptions(lab
     .command('up')
     .description('start a lab and leave it running (then: lab check, lab down)')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'override a lab variable (repeatable)').argParser(collectVar))
     .option('--no-steps', 'only start the hosts and services')
-    .option('--yes', 'start a lab file from outside the installed labs without asking'))
-    .action(async (name: string, flags: StudentFlags & { steps: boolean; yes?: boolean }) => {
+    .option('--yes', 'start a lab file from outside the installed labs without asking')))
+    .action(async (name: string, flags: StudentFlags & BackendFlags & { steps: boolean; yes?: boolean }) => {
       const spec = resolveLab(name);
+      await preflight(spec, flags);
       await confirmLab(spec, flags.yes, 'up');
       studentVars(spec, flags); // a bad --break or --seed is an error here, not in the background
       const existing = readState(spec.name);
@@ -312,7 +337,7 @@ Examples:
       // this invocation's own log until the lab is up: a second "lab up" must not truncate the first's
       const logFile = join(runRoot(), `${spec.name}.up-${process.pid}.log`);
       const fd = openSync(logFile, 'w');
-      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps']), ...studentArgs(flags)];
+      const args = [CLI_PATH, 'lab', 'hold', spec.file, ...Object.entries(flags.var ?? {}).flatMap(([k, v]) => ['--var', `${k}=${v}`]), ...(flags.steps ? [] : ['--no-steps']), ...studentArgs(flags), '--backend', flags.backend ?? 'auto', ...(flags.image ? ['--image', flags.image] : [])];
       const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
       closeSync(fd);
       child.unref();
@@ -341,19 +366,19 @@ Examples:
       print(`next: socketlab lab check ${spec.name}    then: socketlab lab down ${spec.name}`);
     });
 
-  addStudentOptions(lab
+  addStudentOptions(addBackendOptions(lab
     .command('hold', { hidden: true })
     .description('(internal) bring a lab up and hold it until SIGTERM; what "lab up" runs in the background')
     .argument('<name>')
     .addOption(new Option('--var <name=value>').argParser(collectVar))
-    .option('--no-steps'))
-    .action(async (name: string, flags: StudentFlags & { steps: boolean }) => {
+    .option('--no-steps')))
+    .action(async (name: string, flags: StudentFlags & BackendFlags & { steps: boolean }) => {
       const spec = resolveLab(name);
       const out = human(false);
       let run: LabRun | undefined;
       teardownOnSignal(spec.name, () => run);
       try {
-        run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out, onRun: (r) => (run = r) });
+        run = await LabRun.up(spec, { vars: studentVars(spec, flags).vars, out, onRun: (r) => (run = r), ...(flags.backend && { backend: flags.backend }), ...(flags.image && { image: flags.image }) });
         await afterUp(run, flags, out);
         if (flags.steps) await run.runSteps((s, i) => out.line(formatStep(s, i)));
         if (signalled) await interrupted();
@@ -369,17 +394,23 @@ Examples:
       await new Promise<void>(() => {});
     });
 
-  lab
+  addBackendOptions(lab
     .command('check')
     .description("run a lab's checks against what is running now (a lab that is up, or your own setup)")
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .addOption(new Option('--var <name=value>', 'a value for a lab variable (repeatable)').argParser(collectVar))
     .addOption(new Option('--log <service=file>', "your own service's JSON log, for log checks (repeatable)").argParser(collectLog))
     .option('--junit <file>', 'write the checks as JUnit XML')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON'))
     .action(async (name: string, flags: RunFlags & { log?: Record<string, string> }) => {
       const spec = resolveLab(name);
       const started = Date.now();
+      if (flags.backend !== undefined && flags.backend !== 'auto') {
+        const st = readState(spec.name);
+        const was = st?.backend ?? (st?.topologyId ? 'netns' : 'local');
+        if (st && was !== flags.backend) throw invalidArgument(`lab ${spec.name} is up on --backend ${was}, not ${flags.backend}`);
+        if (!st && flags.backend === 'docker') throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is not up: start it with "socketlab lab up ${spec.name} --backend docker" first`);
+      }
       const attached = LabRun.attach(spec, { vars: flags.var });
       if (!attached && spec.hosts.some((h) => h.kind === 'netns')) {
         // detached checks would look at (and send traffic from) this machine's own network namespace
@@ -403,13 +434,19 @@ Examples:
       finish(report, flags);
     });
 
-  lab
+  addBackendOptions(lab
     .command('down')
-    .description('stop a lab started with "lab up": its processes, then its namespaces')
-    .argument('<name>', 'lab name, number or path to a lab.yaml')
-    .action(async (name: string) => {
+    .description('stop a lab started with "lab up": its processes, then its namespaces or containers')
+    .argument('<name>', 'lab name, number or path to a lab.yaml'))
+    .action(async (name: string, flags: BackendFlags) => {
       const spec = resolveLab(name);
       const state = readState(spec.name);
+      if (!state && flags.backend === 'docker') {
+        // no state (removed, another machine's run dir): what the engine has labelled is the truth
+        const removed = await BACKENDS.docker.clean(spec.name);
+        print(removed.length ? `lab ${spec.name} is down (${removed.join(', ')} removed)` : `lab ${spec.name} has nothing in Docker; nothing to stop`);
+        return;
+      }
       if (!state) {
         print(`lab ${spec.name} is not up (no state in its run directory); nothing to stop`);
         return;
@@ -424,7 +461,8 @@ Examples:
       // whatever is left (a crashed runner): processes from the state file, then the namespaces
       await teardownState(state);
       rmSync(join(runRoot(), `${spec.name}.up.log`), { force: true });
-      print(`lab ${spec.name} is down (${state.processes.length} processes stopped${state.topologyId ? `, namespaces sl-${state.topologyId}-* removed` : ''})`);
+      const hosts = state.backend === 'docker' ? `, containers and networks labelled socketlab.lab=${spec.name} removed` : state.topologyId ? `, namespaces sl-${state.topologyId}-* removed` : '';
+      print(`lab ${spec.name} is down (${state.processes.length} processes stopped${hosts})`);
     });
 
   lab

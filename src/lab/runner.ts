@@ -1,14 +1,15 @@
-import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, writeFileSync, openSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
-import { hostEphemeralRange, type EphemeralRange } from '../ports/registry.js';
+import type { EphemeralRange } from '../ports/registry.js';
 import { parseEndpoint } from '../socket-pair.js';
-import { listSockets } from '../netstat/sockets.js';
-import { createTopology, cleanNetns, type Topology } from '../netns/index.js';
+import type { BackendName, HostProcess, HostTopology, LabHost, TopologySpec } from '../hosts/backend.js';
+import { BACKENDS, type BackendChoice } from '../hosts/index.js';
+import { processHost, type LocalProcess, type ProcessHost } from '../hosts/local.js';
+import { hostSockets } from '../hosts/sockets.js';
 import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
 import { fill, type TemplateScope } from './template.js';
-import { CLI_PATH, execArgv, foreground, inHost, killGroup, isAlive, procStartTime, resolveArgv, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { execArgv, foreground, killGroup, procStartTime, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
 import { acquireStartLock, freshRunDir, readState, removeState, stateIsLive, writeState, type RunProcess, type RunState } from './state.js';
 import { stepHeader } from './output.js';
 import { sleepLong } from '../core/timers.js';
@@ -44,13 +45,49 @@ export interface UpOptions {
   onRun?: (run: LabRun) => void;
   /** Called once the hosts exist and before any service starts (the live view starts its captures here). */
   onHostsReady?: (run: LabRun) => Promise<void>;
+  /** Where the hosts run (default auto: namespaces when the lab has any, else this machine). */
+  backend?: BackendChoice;
+  /** Docker: the image of the hosts (default socketlab:lab). */
+  image?: string;
+}
+
+/** The backend a lab runs on: auto is today's choice, by the lab's hosts. */
+export function chooseBackend(spec: LabSpec, choice: BackendChoice = 'auto'): BackendName {
+  const namespaces = spec.hosts.some((h) => h.kind === 'netns');
+  if (choice === 'auto') return namespaces ? 'netns' : 'local';
+  if (choice === 'local' && namespaces) throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} has hosts in network namespaces; --backend local runs only localhost labs (use netns or docker)`);
+  return choice;
+}
+
+/**
+ * What the backend builds for a lab: its namespace hosts, plus (docker) one container for its
+ * localhost hosts, which share that one host's loopback as they share this machine's.
+ */
+export function topologyFor(spec: LabSpec, backend: BackendName, id: string): { topo: TopologySpec; alias: Record<string, string> } {
+  const firstLocal = spec.hosts.find((x) => x.kind !== 'netns');
+  const built = spec.hosts.filter((h) => backend === 'local' || h.kind === 'netns' || (backend !== 'netns' && h === firstLocal) || (backend === 'netns' && !spec.hosts.some((x) => x.kind === 'netns') && h === firstLocal));
+  const host = built.find((h) => h.kind !== 'netns');
+  const alias = Object.fromEntries(spec.hosts.filter((h) => !built.includes(h) && h.kind !== 'netns' && host).map((h) => [h.name, host!.name]));
+  return {
+    topo: {
+      id,
+      hosts: built.map((h) => ({ name: h.name, ...(h.forwarding !== undefined && { forwarding: h.forwarding }), ...(h.ephemeralRange && { ephemeralRange: h.ephemeralRange }) })),
+      segments: backend === 'local' ? [] : spec.segments,
+      ...(backend !== 'local' && { routes: spec.routes }),
+    },
+    alias,
+  };
 }
 
 const quiet: RunOutput = { line: () => {} };
 
 /** A running (or attached-to) lab: its state on disk, its scope for `${...}`, and how to reach its hosts. */
 export class LabRun {
-  private topology?: Topology;
+  private topology?: HostTopology;
+  /** Host name -> the host it runs on (a localhost host inside the docker lab's one container). */
+  private alias: Record<string, string> = {};
+  /** This run's service and step processes, by `kind-name` (Docker processes have no pid on this machine). */
+  private readonly procs = new Map<string, HostProcess>();
   private tearingDown?: Promise<void>;
   /** aborted when teardown begins (Ctrl-C): no step, process or check starts after that */
   private readonly stopSignal = new AbortController();
@@ -81,23 +118,24 @@ export class LabRun {
       throw new LabError('LAB_ERR_LAB_RUN', `lab ${spec.name} is already up (run dir ${existing.runDir}); run "socketlab lab down ${spec.name}" first`);
     }
     if (existing) await teardownState(existing);
-    if (needsRoot(spec) && process.getuid?.() !== 0) {
+    const backend = chooseBackend(spec, opts.backend);
+    // containers need only the engine; namespaces and captures on this machine need root
+    if (backend !== 'docker' && needsRoot(spec) && process.getuid?.() !== 0) {
       throw new LabError('LAB_ERR_NEEDS_ROOT', `lab ${spec.name} ${spec.root ? 'captures packets / binds privileged ports' : 'builds network namespaces'} and needs root: run "sudo socketlab lab run ${spec.name}", or pick a localhost lab from "socketlab lab list"`);
     }
     const runDir = freshRunDir(spec.name);
     const vars = { ...spec.vars, ...opts.vars };
-    const state: RunState = { lab: spec.name, file: spec.file, runDir, startedAt: new Date().toISOString(), runnerPid: process.pid, runnerStartTime: procStartTime(process.pid), netns: {}, vars, processes: [] };
+    const state: RunState = { lab: spec.name, file: spec.file, runDir, startedAt: new Date().toISOString(), runnerPid: process.pid, runnerStartTime: procStartTime(process.pid), backend, ...(opts.image && { image: opts.image }), netns: {}, vars, processes: [] };
     writeState(state);
     const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
     const run = new LabRun(spec, state, scope, out);
     opts.onRun?.(run);
     try {
-      installShim(runDir);
       for (const f of spec.files) {
         if (!existsSync(join(spec.dir, f))) throw new LabError('LAB_ERR_LAB_FILE', `${spec.file}: files: ${f} is not in ${spec.dir}`);
         copyFileSync(join(spec.dir, f), join(runDir, f));
       }
-      if (spec.hosts.some((h) => h.kind === 'netns')) await run.buildTopology();
+      await run.buildTopology();
       await opts.onHostsReady?.(run);
       for (const svc of spec.services) await run.startService(svc, opts.readyTimeoutMs ?? 20_000);
     } catch (err) {
@@ -125,26 +163,31 @@ export class LabRun {
     return new LabRun(spec, state, { ...spec.vars, ...vars, run_dir: '', lab_dir: spec.dir }, quiet);
   }
 
+  private get backendName(): BackendName {
+    return this.state.backend ?? (this.state.topologyId ? 'netns' : 'local');
+  }
+
   private async buildTopology(): Promise<void> {
-    const id = `l${Math.random().toString(36).slice(2, 7)}`;
+    const backend = this.backendName;
+    const id = backend === 'local' ? 'local' : `l${Math.random().toString(36).slice(2, 7)}`;
     // recorded before creation: a crash half-way still leaves `lab down` the id to clean
-    this.state.topologyId = id;
+    if (backend !== 'local') this.state.topologyId = id;
     writeState(this.state);
-    this.out.line(`building namespaces for ${this.spec.hosts.map((h) => h.name).join(', ')} (id ${id})`);
-    this.topology = await createTopology({
-      id,
-      hosts: this.spec.hosts.map((h) => ({ name: h.name, ...(h.forwarding !== undefined && { forwarding: h.forwarding }), ...(h.ephemeralRange && { ephemeralRange: h.ephemeralRange }) })),
-      segments: this.spec.segments,
-      routes: this.spec.routes,
-    });
+    const { topo, alias } = topologyFor(this.spec, backend, id);
+    this.alias = alias;
+    if (backend !== 'local') this.out.line(`building ${backend === 'docker' ? 'containers' : 'namespaces'} for ${topo.hosts.map((h) => h.name).join(', ')} (id ${id})`);
+    this.topology = await BACKENDS[backend].build(topo, { lab: this.spec.name, mounts: [this.state.runDir], ...(this.state.image && { image: this.state.image }) });
     if (this.stopping) {
-      // Ctrl-C while the namespaces were being made: the teardown may have run before they existed
+      // Ctrl-C while the hosts were being made: the teardown may have run before they existed
       await this.topology.close().catch(() => {});
-      throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: namespaces removed`);
+      throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: hosts removed`);
     }
     for (const [name, h] of Object.entries(this.topology.hosts)) {
-      this.state.netns[name] = h.netns;
-      this.scope[`${name}.netns`] = h.netns;
+      const ns = (h as ProcessHost).netns;
+      if (ns) {
+        this.state.netns[name] = ns;
+        this.scope[`${name}.netns`] = ns;
+      }
       for (const i of h.interfaces) {
         this.scope[`${name}.${i.segment}.if`] = i.ifname;
         if (i.address) this.scope[`${name}.${i.segment}.ip`] = i.address.split('/')[0]!;
@@ -153,38 +196,54 @@ export class LabRun {
     writeState(this.state);
   }
 
-  /** The namespace of a host, or undefined on localhost. */
+  /** The host NAME runs on; attaches to the running topology when another process built it (lab check). */
+  async host(name: string): Promise<LabHost> {
+    if (!this.topology) {
+      const backend = this.backendName;
+      const { topo, alias } = topologyFor(this.spec, backend, this.state.topologyId ?? 'local');
+      this.alias = alias;
+      const opts = { lab: this.spec.name, ...(this.state.runDir && { mounts: [this.state.runDir] }), ...(this.state.image && { image: this.state.image }) };
+      // a detached run (your own setup): this machine
+      this.topology = this.state.runDir ? await BACKENDS[backend].attach(topo, opts) : await BACKENDS.local.attach({ hosts: topo.hosts, segments: [] }, opts);
+    }
+    const h = this.topology.hosts[this.alias[name] ?? name];
+    if (h) return h;
+    // a localhost host of a namespace lab: this machine
+    return processHost(name, this.state.runDir ? { mounts: [this.state.runDir] } : {});
+  }
+
+  /** Runs one command line of the lab file on HOST. */
+  async execLine(host: string, line: string, where: string, timeoutMs = 30_000): Promise<ExecResult> {
+    return (await this.host(host)).exec(this.argvFor(line, where), { timeoutMs });
+  }
+
+  /** The namespace of a host, or undefined on localhost and in Docker. */
   netnsOf(host: string): string | undefined {
     return this.state.netns[host];
   }
 
-  private argvFor(host: string, commandLine: string, where: string): string[] {
+  private argvFor(commandLine: string, where: string): string[] {
     const argv = splitCommand(fill(commandLine, this.scope, where));
     if (argv.length === 0) throw new LabError('LAB_ERR_LAB_FILE', `${where}: empty command`);
-    return inHost(this.netnsOf(host), resolveArgv(argv));
+    return argv;
   }
 
   /** Spawns a long-running process with its output in the run dir; recorded in state at once. */
-  private spawnRecorded(name: string, kind: 'service' | 'step', host: string, argv: string[], logFile?: string): RunProcess {
+  private async spawnRecorded(name: string, kind: 'service' | 'step', host: string, argv: string[], logFile?: string): Promise<RunProcess> {
     // teardown has read the process list already: anything started now would outlive the lab
     if (this.stopping) throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: ${kind} ${name} not started`);
     const stdout = join(this.state.runDir, `${kind}-${name}.out`);
     const stderr = join(this.state.runDir, `${kind}-${name}.err`);
-    const o = openSync(stdout, 'a');
-    const e = openSync(stderr, 'a');
-    const child = spawn(argv[0]!, argv.slice(1), {
-      detached: true,
-      stdio: ['ignore', o, e],
-      env: { ...process.env, ...labEnv(this.state.runDir), SOCKETLAB_LOG_SYNC: '1' },
-    });
-    closeSync(o);
-    closeSync(e);
-    child.on('error', () => {});
-    child.unref();
-    if (!child.pid) throw new LabError('LAB_ERR_LAB_RUN', `${kind} ${name}: could not start ${argv[0]}`);
-    const p: RunProcess = { name, kind, host, pid: child.pid, startTime: procStartTime(child.pid), stdout, stderr, ...(logFile && { logFile }) };
+    const hp = await (await this.host(host)).spawn(argv, { stdoutFile: stdout, stderrFile: stderr, env: { SOCKETLAB_LOG_SYNC: '1' } });
+    const local = hp as Partial<LocalProcess>;
+    const p: RunProcess = { name, kind, host, pid: local.pid ?? 0, ...(local.startTime !== undefined && { startTime: local.startTime }), stdout, stderr, ...(logFile && { logFile }) };
+    this.procs.set(`${kind}-${name}`, hp);
     this.state.processes.push(p);
     writeState(this.state);
+    if (this.stopping) {
+      await hp.kill('SIGKILL').catch(() => {});
+      throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: ${kind} ${name} stopped`);
+    }
     return p;
   }
 
@@ -195,7 +254,7 @@ export class LabRun {
       const text = alsoStderr ? `${safeRead(p.stdout)}\n${safeRead(p.stderr)}` : safeRead(p.stdout);
       if (re.test(text)) return text;
       if (this.stopping) throw new LabError('LAB_ERR_LAB_RUN', `lab ${this.spec.name} is stopping: stopped waiting for ${what}`);
-      if (!isAlive(p.pid)) {
+      if (!(await this.procs.get(`${p.kind}-${p.name}`)?.alive())) {
         await sleep(50);
         const again = safeRead(p.stdout);
         if (re.test(again)) return again;
@@ -213,9 +272,8 @@ export class LabRun {
     const logFile = svc.program ? undefined : join(this.state.runDir, 'logs', `${svc.name}.jsonl`);
     const args = splitCommand(fill(svc.run, this.scope, where));
     const argv = svc.program ? args : ['socketlab', '--log-level', 'info', '--log-file', logFile!, ...args];
-    const full = inHost(this.netnsOf(svc.host), resolveArgv(argv));
     this.out.line(`starting ${svc.name} on ${svc.host}: ${svc.program ? '' : 'socketlab '}${args.join(' ')}`);
-    const p = this.spawnRecorded(svc.name, 'service', svc.host, full, logFile);
+    const p = await this.spawnRecorded(svc.name, 'service', svc.host, argv, logFile);
     const text = await this.waitFor(p, svc.ready ? new RegExp(fill(svc.ready, this.scope, `services[${svc.name}].ready`), 'm') : READY_LINE, timeoutMs, `service ${svc.name}`, svc.program === true);
     const m = READY_PARSE.exec(text);
     if (m) {
@@ -252,10 +310,10 @@ export class LabRun {
   private async runStep(step: StepSpec, i: number): Promise<StepResult> {
     const where = `steps[${i}].run`;
     const command = fill(step.run, this.scope, where);
-    const argv = this.argvFor(step.host, step.run, where);
+    const argv = this.argvFor(step.run, where);
     const base = { name: step.name, host: step.host, command, ...(step.show && { show: fill(step.show, this.scope, `steps[${i}].show`) }) };
     if (step.background) {
-      const p = this.spawnRecorded(`${i + 1}`, 'step', step.host, argv);
+      const p = await this.spawnRecorded(`${i + 1}`, 'step', step.host, argv);
       let stdout = '';
       let ok = true;
       let stderr = '';
@@ -267,7 +325,7 @@ export class LabRun {
       }
       return { ...base, background: true, code: null, ok, stdout, stderr };
     }
-    const r: ExecResult = await execArgv(argv, { timeoutMs: 60_000, env: labEnv(this.state.runDir) });
+    const r: ExecResult = await (await this.host(step.host)).exec(argv, { timeoutMs: 60_000 });
     const ok = !r.timedOut && r.code === (step.exit ?? 0);
     return { ...base, background: false, code: r.code, ok, stdout: r.stdout, stderr: r.timedOut ? `${r.stderr}\n(timed out after 60 s)` : r.stderr };
   }
@@ -292,23 +350,24 @@ export class LabRun {
   context(): CheckContext {
     return {
       scope: this.scope,
-      sockets: (host, opts) => listSockets({ ...opts, ...(this.netnsOf(host) && { netns: this.netnsOf(host) }) }),
+      sockets: async (host, opts) => hostSockets(await this.host(host), opts),
       logRecords: (service) => this.logRecords(service),
       serviceOutput: (service) => {
         const p = this.state.processes.find((x) => x.kind === 'service' && x.name === service);
         return p ? safeRead(p.stdout) : undefined;
       },
       ephemeralRange: (host) => this.ephemeralRange(host),
-      exec: (host, line, timeoutMs) => execArgv(this.argvFor(host, line, 'checks.run'), { timeoutMs, env: labEnv(this.state.runDir) }),
+      exec: (host, line, timeoutMs) => this.execLine(host, line, 'checks.run', timeoutMs),
     };
   }
 
   private async ephemeralRange(host: string): Promise<EphemeralRange | undefined> {
-    const ns = this.netnsOf(host);
-    if (!ns) return hostEphemeralRange();
-    const r = await execArgv(['ip', 'netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_local_port_range'], { timeoutMs: 5_000 });
-    const [a, b] = r.stdout.trim().split(/\s+/).map(Number);
-    return a && b ? { first: a, last: b, source: `${ns}:/proc/sys/net/ipv4/ip_local_port_range` } : undefined;
+    const h = await this.host(host);
+    const file = '/proc/sys/net/ipv4/ip_local_port_range';
+    const text = await h.readFile(file).then((b) => b.toString('utf8'), () => '');
+    const [a, b] = text.trim().split(/\s+/).map(Number);
+    const where = (h as ProcessHost).netns ?? (this.topology?.backend === 'docker' ? `container ${h.name}` : undefined);
+    return a && b ? { first: a, last: b, source: where ? `${where}:${file}` : file } : undefined;
   }
 
   /** Runs every check of the lab against what is running now. */
@@ -327,24 +386,9 @@ export class LabRun {
   down(): Promise<void> {
     this.stopSignal.abort();
     return (this.tearingDown ??= (async () => {
-      await teardownState(this.state, this.topology);
+      await teardownState(this.state, this.topology, [...this.procs.values()]);
     })());
   }
-}
-
-/**
- * A `socketlab` on PATH for lab commands (`sh -c "socketlab ... 2>&1"`), running this very build.
- */
-function installShim(runDir: string): void {
-  mkdirSync(join(runDir, 'bin'), { recursive: true });
-  const shim = join(runDir, 'bin', 'socketlab');
-  writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_PATH)} "$@"\n`, { mode: 0o755 });
-}
-
-function labEnv(runDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { NO_COLOR: '1' };
-  if (runDir && existsSync(join(runDir, 'bin', 'socketlab'))) env.PATH = `${join(runDir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`;
-  return env;
 }
 
 /** `${echo.port}`, `${echo.address}`, `${echo.transport}` from a service's ready line. */
@@ -357,22 +401,35 @@ function addServiceScope(scope: TemplateScope, p: RunProcess): void {
 
 /**
  * Certain teardown from the state file alone, so it also works from another process (`lab down`)
- * or after a crash: steps first (clients), then services, then the namespaces.
+ * or after a crash: steps first (clients), then services, then the hosts (namespaces, containers).
  */
-export async function teardownState(state: RunState, topology?: Topology): Promise<void> {
-  const procs = [...state.processes].reverse();
-  const steps = procs.filter((p) => p.kind === 'step');
-  const services = procs.filter((p) => p.kind === 'service');
+export async function teardownState(state: RunState, topology?: HostTopology, procs: HostProcess[] = []): Promise<void> {
+  const recorded = [...state.processes].reverse();
+  const steps = recorded.filter((p) => p.kind === 'step');
+  const services = recorded.filter((p) => p.kind === 'service');
   for (const pid of foreground) killGroup(pid, 'SIGKILL');
   await Promise.all(steps.map((p) => stopProcess(p.pid, 2_000, p.startTime)));
   await Promise.all(services.map((p) => stopProcess(p.pid, 5_000, p.startTime)));
+  // processes with no pid on this machine (in containers): SIGTERM, so services finish their logs
+  const remote = procs.filter((p) => !(p as Partial<LocalProcess>).pid);
+  await Promise.all(remote.map(async (p) => {
+    await p.kill('SIGTERM').catch(() => {});
+    await Promise.race([p.exited, sleep(2_000)]);
+  }));
   if (topology) {
     await topology.close().catch(() => {});
   }
-  if (state.topologyId) {
-    // also the last resort when the topology object is gone (another process, a crash)
+  const backend = state.backend ?? (state.topologyId ? 'netns' : 'local');
+  if (backend === 'docker') {
+    // also the last resort when the topology object is gone (lab down in another process, kill -9)
     try {
-      await cleanNetns({ id: state.topologyId });
+      await BACKENDS.docker.clean(state.lab);
+    } catch (err) {
+      process.stderr.write(`socketlab: could not remove the containers of lab ${state.lab} (${(err as Error).message}); run "socketlab docker clean --lab ${state.lab}"\n`);
+    }
+  } else if (state.topologyId) {
+    try {
+      await BACKENDS.netns.clean(state.lab, state.topologyId);
     } catch {
       // not root, or nothing left
     }

@@ -29,6 +29,10 @@ export interface RunState {
   runnerPid: number;
   runnerStartTime?: string;
   topologyId?: string;
+  /** Where the hosts run (absent in older state files: netns with a topologyId, else local). */
+  backend?: 'local' | 'netns' | 'docker';
+  /** Docker: the image the hosts run. */
+  image?: string;
   /** host name -> namespace name */
   netns: Record<string, string>;
   vars: Record<string, string>;

@@ -13,8 +13,7 @@ import { bold, dim, green, red, yellow } from '../format.js';
 import type { LabRun, RunOutput } from './runner.js';
 import type { LabSpec } from './schema.js';
 import { runDirFor } from './state.js';
-import { execArgv, inHost, resolveArgv, splitCommand } from './exec.js';
-import { fill, type TemplateScope } from './template.js';
+import type { TemplateScope } from './template.js';
 import { faultTask, runTasks, type TaskResult } from './tasks.js';
 import { expectedAnswers, questionPoints, type Expected } from './questions.js';
 import { variantOf, variantVars, type Variant } from './variants.js';
@@ -102,8 +101,7 @@ export async function afterUp(run: LabRun, flags: StudentFlags, out: RunOutput):
     const t = faultTask(run.spec.tasks, flags.break);
     for (const [i, f] of (t.fault.run ?? []).entries()) {
       const host = f.host ?? run.spec.hosts[0]!.name;
-      const argv = inHost(run.netnsOf(host), resolveArgv(splitCommand(fill(f.run, run.scope, `tasks[${t.id}].fault.run[${i}]`))));
-      const r = await execArgv(argv, { timeoutMs: 30_000 });
+      const r = await run.execLine(host, f.run, `tasks[${t.id}].fault.run[${i}]`, 30_000);
       if (r.code !== 0) throw new LabError('LAB_ERR_LAB_RUN', `--break ${t.id}: "${f.run}" on ${host} failed (exit ${r.code}): ${r.stderr.trim()}`);
     }
     out.line(yellow(`this lab was brought up broken on purpose (task ${t.id}): find and fix the fault; "socketlab lab check ${run.spec.name}" says when it works`));

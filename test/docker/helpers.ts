@@ -1,5 +1,8 @@
 import { describe, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { buildImage, DEFAULT_TAG } from '../../src/hosts/docker/image.js';
 import { LAB_LABEL } from '../../src/hosts/docker/engine.js';
@@ -30,13 +33,29 @@ export function describeDocker(name: string, fn: () => void): void {
   describe.skip(name, fn);
 }
 
-/** The lab image, built once (on SOCKETLAB_DOCKER_BASE, else the default base choice) when it is not there yet. */
-export async function ensureImage(tag = DEFAULT_TAG): Promise<string> {
-  try {
-    await new Docker().getImage(tag).inspect();
-  } catch {
-    await buildImage({ tag, ...(process.env.SOCKETLAB_DOCKER_BASE && { base: process.env.SOCKETLAB_DOCKER_BASE }) });
+/** The newest modification time under DIR (ms). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
+  return newest;
+}
+
+/**
+ * The lab image, (re)built when it is missing or older than dist/ (on SOCKETLAB_DOCKER_BASE, else
+ * the default base choice): the first test file of a run builds it, the others find it current.
+ */
+export async function ensureImage(tag = DEFAULT_TAG): Promise<string> {
+  const dist = fileURLToPath(new URL('../../dist', import.meta.url));
+  let created = 0;
+  try {
+    created = Date.parse((await new Docker().getImage(tag).inspect()).Created);
+  } catch {
+    // not there: build it
+  }
+  if (created < newestMtime(dist)) await buildImage({ tag, ...(process.env.SOCKETLAB_DOCKER_BASE && { base: process.env.SOCKETLAB_DOCKER_BASE }) });
   return tag;
 }
 

@@ -6,7 +6,7 @@ describe('docker plan', () => {
     expect(segmentIpam(['10.0.7.1/24'], false)).toEqual({ subnet: '10.0.7.0/24', gateway: '10.0.7.254' });
     expect(segmentIpam(['10.0.7.1/24', '10.0.7.254/24'], true)).toEqual({ subnet: '10.0.7.0/24', gateway: '10.0.7.253', ipRange: '10.0.7.248/29' });
     // IPv6: ::1 is the lab router in 10-slaac, Docker's default gateway would take it
-    expect(segmentIpam(['2001:db8:10::1/64'], true)).toEqual({ subnet: '2001:db8:10::/64', gateway: '2001:db8:10:0:ffff:ffff:ffff:fffe', ipRange: '2001:db8:10:0:ffff:ffff:ffff:0/112' });
+    expect(segmentIpam(['2001:db8:10::1/64'], true)).toEqual({ subnet: '2001:db8:10::/64', gateway: '2001:db8:10:0:ffff:ffff:fffe:fffe', ipRange: '2001:db8:10:0:ffff:ffff:fffe:0/112' });
     expect(() => segmentIpam(['10.0.0.1/30'], false)).toThrow(/too small/);
   });
 

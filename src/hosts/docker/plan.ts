@@ -60,12 +60,15 @@ export function segmentIpam(cidrs: string[], needsRange: boolean): SegmentIpam {
   const used = new Set(cidrs.map((c) => parseAddr(c.split('/')[0]!).value));
   const size = 1n << BigInt(hostBits);
   // IPv4: the top address is broadcast; IPv6 has none, but ...ffff is avoided all the same
+  const rangeBits = BigInt(Math.min(base.bits === 32 ? 3 : 16, hostBits - 1));
   let gw = base.value + size - 2n;
+  // Engine 20.10 indexes a /64's addresses in 64 bits and cannot take its last one (…ffff) into an
+  // IP range ("invalid bit range"): there gateway and range go one block lower
+  if (base.bits === 128 && hostBits >= 64) gw = base.value + size - (1n << rangeBits) - 2n;
   while (used.has(gw) && gw > base.value + 1n) gw--;
   if (used.has(gw)) throw invalidArgument(`subnet ${text} has no address left for Docker's gateway`);
   const gateway = formatAddr({ value: gw, bits: base.bits });
   // a block of 8 (IPv4) or 2^16 (IPv6) addresses at the top of the subnet, holding the gateway
-  const rangeBits = BigInt(Math.min(base.bits === 32 ? 3 : 16, hostBits - 1));
   const rangeBase = (gw >> rangeBits) << rangeBits;
   const ipRange = `${formatAddr({ value: rangeBase, bits: base.bits })}/${base.bits - Number(rangeBits)}`;
   return { subnet: text, gateway, ...(needsRange && { ipRange }) };

@@ -6,6 +6,7 @@ import { cleanDocker } from './clean.js';
 import { connectEngine, engineError, LAB_LABEL, statusOf } from './engine.js';
 import { execInContainer, PID_DIR, startInContainer } from './exec.js';
 import { DEFAULT_TAG } from './image.js';
+import { socketsViaExec } from '../sockets.js';
 import { planDocker, setupScript, type PlannedHost, type PlannedNetwork } from './plan.js';
 
 /** What a lab host may do beyond Docker's defaults: addresses and routes, raw sockets (ping, tcpdump, DHCP), ports below 1024. */
@@ -44,6 +45,8 @@ class DockerTopology implements HostTopology {
   constructor(
     readonly id: string,
     private readonly docker: Docker,
+    /** false when attached: the runner that built it removes it */
+    private readonly owned = true,
   ) {}
 
   async addNetwork(n: PlannedNetwork, labels: Record<string, string>): Promise<void> {
@@ -98,25 +101,33 @@ class DockerTopology implements HostTopology {
     const routes = plan.routes.filter((r) => r.host === h.name);
     const r = await execInContainer(this.docker, c, h.name, ['sh', '-c', setupScript(ifaces, routes)], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new LabError('LAB_ERR_DOCKER', `setting up the interfaces of ${h.container} failed: ${(r.stderr || r.stdout).trim()}`);
-    this.hosts[h.name] = {
-      name: h.name,
-      interfaces: h.interfaces,
-      exec: (argv, o) => execInContainer(this.docker, c, h.name, argv, o),
+    this.hosts[h.name] = this.hostOf(h.name, c, h.interfaces);
+  }
+
+  /** A lab host over a running container. */
+  hostOf(name: string, c: Docker.Container, interfaces: LabHost['interfaces']): LabHost {
+    const host: LabHost = {
+      name,
+      interfaces,
+      exec: (argv, o) => execInContainer(this.docker, c, name, argv, o),
       spawn: (argv, o) => {
-        if (this.closing) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id} is closed: cannot run ${argv[0]} on ${h.name}`);
-        return startInContainer(this.docker, c, h.name, argv, o);
+        if (this.closing) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id} is closed: cannot run ${argv[0]} on ${name}`);
+        return startInContainer(this.docker, c, name, argv, o);
       },
       readFile: async (path) => {
-        const res = await execInContainer(this.docker, c, h.name, ['cat', '--', path], { timeoutMs: 10_000 });
-        if (res.code !== 0) throw new LabError('LAB_ERR_DOCKER', `${h.name}: cannot read ${path}: ${res.stderr.trim()}`);
+        const res = await execInContainer(this.docker, c, name, ['cat', '--', path], { timeoutMs: 10_000 });
+        if (res.code !== 0) throw new LabError('LAB_ERR_DOCKER', `${name}: cannot read ${path}: ${res.stderr.trim()}`);
         return res.raw;
       },
       cli: (args) => ['socketlab', ...args],
+      sockets: (o) => socketsViaExec(host, o),
     };
+    return host;
   }
 
   close(): Promise<void> {
     return (this.closing ??= (async () => {
+      if (!this.owned) return;
       const errors: string[] = [];
       // force: SIGKILL to every process of the container at once, then removal
       await Promise.all(
@@ -140,6 +151,18 @@ class DockerTopology implements HostTopology {
   }
 }
 
+/** The engine, once it answers and has IMAGE; else one line saying what to do (exit 2). */
+export async function checkDockerReady(image = DEFAULT_TAG): Promise<Docker> {
+  const docker = await connectEngine();
+  try {
+    await docker.getImage(image).inspect();
+  } catch (err) {
+    if (statusOf(err) === 404) throw new LabError('LAB_ERR_DOCKER_IMAGE', `image ${image} is not on the Docker engine: run socketlab image build${image === DEFAULT_TAG ? '' : ` --tag ${image}`}`);
+    throw engineError(err);
+  }
+  return docker;
+}
+
 /**
  * Builds a lab network in Docker: each segment an `internal` user-defined bridge with the lab's
  * subnet (Docker's gateway on the last free address), each host a container of the socketlab
@@ -148,14 +171,7 @@ class DockerTopology implements HostTopology {
  */
 export async function createDockerTopology(spec: TopologySpec, opts: BuildOptions): Promise<HostTopology> {
   const plan = planDocker(spec);
-  const docker = await connectEngine();
-  const image = opts.image ?? DEFAULT_TAG;
-  try {
-    await docker.getImage(image).inspect();
-  } catch (err) {
-    if (statusOf(err) === 404) throw new LabError('LAB_ERR_DOCKER_IMAGE', `image ${image} is not on the Docker engine: run socketlab image build${image === DEFAULT_TAG ? '' : ` --tag ${image}`}`);
-    throw engineError(err);
-  }
+  const docker = await checkDockerReady(opts.image);
   const topo = new DockerTopology(plan.id, docker);
   const labels = { [LAB_LABEL]: opts.lab, 'socketlab.topology': plan.id };
   try {
@@ -168,8 +184,18 @@ export async function createDockerTopology(spec: TopologySpec, opts: BuildOption
   return topo;
 }
 
+/** The containers of a running lab (made by another process): its close() removes nothing, `lab down` does. */
+export async function attachDockerTopology(spec: TopologySpec, _opts: BuildOptions): Promise<HostTopology> {
+  const plan = planDocker(spec);
+  const docker = await connectEngine();
+  const topo = new DockerTopology(plan.id, docker, false);
+  for (const h of plan.hosts) topo.hosts[h.name] = topo.hostOf(h.name, docker.getContainer(h.container), h.interfaces);
+  return topo;
+}
+
 export const dockerBackend: HostBackend = {
   name: 'docker',
   build: createDockerTopology,
+  attach: attachDockerTopology,
   clean: (lab) => cleanDocker(lab),
 };
