@@ -62,6 +62,10 @@ export class StepControl {
   /** Before step i: waits while stepping (and someone can say "next"). */
   async beforeStep(index: number, name: string): Promise<void> {
     this.inStep = false;
+    if (this.quiet) clearTimeout(this.quiet);
+    // a pause after the previous step's last packets ends first: then this step's own pause (one
+    // Enter answered both, and "paused before step N" was never shown)
+    await this.waiting;
     if (this.stepping && this.opts.interactive) this.pauseNow(`before step ${index + 1}: ${name}`);
     await this.waiting;
     this.inStep = true;
