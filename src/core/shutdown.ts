@@ -27,9 +27,7 @@ function onSignal(sig: (typeof SIGNALS)[number]): void {
   }
   stopping = true;
   const now = [...entries].reverse();
-  // A listener outside the coordinator (not yet moved here) decides the exit itself, as a holder would.
-  const foreign = process.listenerCount(sig) > 1;
-  const held = foreign || now.some((e) => e.hold);
+  const held = now.some((e) => e.hold);
   void Promise.allSettled(now.map(async (e) => e.cleanup(sig))).then(() => {
     if (!held) process.exit(128 + SIGNAL_NUMBERS[sig]);
   });

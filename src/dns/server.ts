@@ -7,9 +7,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
-import { asSystemError } from '../errors.js';
-import { awaitListening, onceClose, type BoundAddress, type Listener } from '../listener.js';
-import { bindError } from '../bind-errors.js';
+import { bindSamePort } from '../core/bind.js';
+import { onceClose, type BoundAddress, type Listener } from '../listener.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Endpoint } from '../socket-pair.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
@@ -109,49 +108,23 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   };
 }
 
-async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
-  // Addresses here are always literals (bind host is checked, replies go to rinfo.address): a
-  // synchronous lookup skips dns.lookup's nextTick hop on every send.
-  const s = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
-  try {
-    await awaitListening(s, () => s.bind({ address: host, port }));
-    return s;
-  } catch (err) {
-    s.close();
-    throw err;
-  }
-}
-
 const literalLookup = ((address: string, opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => {
   const family = isIP(address);
   if (!family) cb(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), address, 0);
   else cb(null, address, family);
 }) as unknown as dgram.SocketOptions['lookup'];
 
-async function bindTcp(host: string, port: number): Promise<net.Server> {
-  const s = net.createServer({ pauseOnConnect: false });
-  await awaitListening(s, () => s.listen({ host, port, exclusive: false }));
-  return s;
-}
-
-/** UDP first (port 0 picks one), then TCP on the same number; on a port-0 clash, try again. */
+/** UDP first (port 0 picks one), then TCP on the same number, through the shared binder. */
 async function bindBoth(host: string, port: number, maxConnections: number): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    let udp: dgram.Socket;
-    try {
-      udp = await bindUdp(host, port);
-    } catch (err) {
-      throw await bindError(err, host, port, 'udp');
-    }
-    const p = udp.address().port;
-    try {
-      const tcp = await bindTcp(host, p);
-      tcp.maxConnections = maxConnections;
-      return { udp, tcp, port: p };
-    } catch (err) {
-      udp.close();
-      if (port === 0 && asSystemError(err).code === 'EADDRINUSE' && attempt < 10) continue;
-      throw await bindError(err, host, p, 'tcp');
-    }
-  }
+  // Addresses here are always literals (bind host is checked, replies go to rinfo.address): a
+  // synchronous lookup skips dns.lookup's nextTick hop on every send.
+  const b = await bindSamePort({
+    host,
+    port,
+    first: 'udp',
+    udp: { create: () => dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup }) },
+    tcp: { create: () => net.createServer({ pauseOnConnect: false }) },
+  });
+  b.tcp!.maxConnections = maxConnections;
+  return { udp: b.udp!, tcp: b.tcp!, port: b.port };
 }

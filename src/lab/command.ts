@@ -15,6 +15,7 @@ import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { onOutputClosed } from '../core/output-closed.js';
+import { onShutdown, untilShutdown } from '../core/shutdown.js';
 import { renderReport, verdictOf, writeReport } from './report.js';
 import { LabSession } from './live-session.js';
 import { exportDocker, staticScope } from './docker.js';
@@ -87,20 +88,29 @@ function finish(report: LabReport, flags: RunFlags): void {
 /** Set by a signal (or crash) handler: the teardown runs and exits; the run must not go on. */
 let signalled = false;
 
-/** Tears the lab down on Ctrl-C / SIGTERM / a crash, then exits; returns the remover. */
+/**
+ * Tears the lab down on Ctrl-C / SIGTERM (through the shutdown coordinator, which exits 130 / 143
+ * once every cleanup has settled), on SIGHUP, on a crash and when stdout's reader goes away; returns
+ * the remover.
+ */
 function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () => void {
-  let stopping = false;
-  const stop = (code: number) => () => {
-    if (stopping) process.exit(code);
-    stopping = signalled = true;
+  let teardown: Promise<void> | undefined;
+  const down = (): Promise<void> => {
+    if (teardown) return teardown;
+    signalled = true;
     process.stderr.write(`\nstopping lab ${name} ...\n`);
     const run = getRun();
     const st = readState(name);
-    const done = run ? run.down() : st ? teardownState(st) : Promise.resolve();
-    void done.finally(() => process.exit(code));
+    teardown = run ? run.down() : st ? teardownState(st) : Promise.resolve();
+    return teardown;
   };
-  const onInt = stop(130);
-  const onTerm = stop(143);
+  /** The paths the coordinator does not own: tear down, then exit with `code` (at once when asked twice). */
+  const stop = (code: number) => () => {
+    if (teardown) process.exit(code);
+    void down().finally(() => process.exit(code));
+  };
+  const offShutdown = onShutdown(() => down());
+  const onHup = stop(143);
   // a crash tears down too: nothing the lab started may outlive it
   const onCrash = (err: unknown): void => {
     process.stderr.write(`socketlab: lab ${name} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -108,15 +118,12 @@ function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () =>
   };
   // output piped into `head` that went away: nobody is watching, so tear the lab down and exit
   const offOutput = onOutputClosed(() => stop(typeof process.exitCode === 'number' ? process.exitCode : 0)());
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGHUP', onTerm);
+  process.on('SIGHUP', onHup);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   return () => {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    process.off('SIGHUP', onTerm);
+    offShutdown();
+    process.off('SIGHUP', onHup);
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
     offOutput();
@@ -206,7 +213,7 @@ async function runLab(spec: LabSpec, flags: RunFlags): Promise<LabReport> {
     if (report.error) session.log.emit({ kind: 'run', phase: 'end', t: Date.now(), ...verdictOf(report) });
     if (flags.hold !== false) {
       out.line(`the run is over; the page stays at ${session.server.url} until Ctrl-C`);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await untilShutdown();
     }
     await session.close();
   }
@@ -418,12 +425,9 @@ Examples:
       }
       const run = attached ?? detachedRun(spec, flags.log ?? {}, flags.var);
       // a check's command runs in its own process group (no terminal SIGINT): stop it with us, leave the lab up
-      const stopChecks = (code: number) => (): void => {
+      onShutdown(() => {
         for (const pid of foreground) killGroup(pid, 'SIGKILL');
-        process.exit(code);
-      };
-      process.once('SIGINT', stopChecks(130));
-      process.once('SIGTERM', stopChecks(143));
+      });
       // tasks first: a fixed lab's task checks make the traffic (a DHCP exchange) the lab's checks look for
       const tasks = await runLabTasks(run);
       const checks = await run.check();

@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
+import { CLI_PATH, killGroup, run, type ExecResult as RunResult } from '../core/process.js';
 
-/** This package's CLI, so `socketlab ...` in a lab file runs the same build as the runner. */
-export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
+// the one process runner, CLI path, process-group kill and set of foreground commands live in core
+export { CLI_PATH, foreground, killGroup } from '../core/process.js';
+
+/** What a command run on a lab host left (any backend): exit code, output, timed out or not. */
+export type ExecResult = Pick<RunResult, 'code' | 'stdout' | 'stderr' | 'timedOut'>;
 
 /** Splits a command line as a POSIX shell would for plain words, '...' and "..." (no expansion, no globbing). */
 export function splitCommand(line: string): string[] {
@@ -50,63 +52,9 @@ export function inHost(netns: string | undefined, argv: string[]): string[] {
   return netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
 }
 
-export interface ExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** Foreground commands running now, so a teardown on Ctrl-C can stop them too. */
-export const foreground = new Set<number>();
-
 /** Runs a command to completion, bounded by timeoutMs (killed with its process group after that). */
-export function execArgv(argv: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: true });
-    } catch (err) {
-      resolve({ code: 127, stdout: '', stderr: (err as Error).message, timedOut: false });
-      return;
-    }
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const pid = child.pid;
-    if (pid) foreground.add(pid);
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid, 'SIGKILL');
-    }, opts.timeoutMs ?? 60_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: stderr + err.message, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (pid) foreground.delete(pid);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
-}
-
-/** Signals a process group started with detached: true (falls back to the process alone). */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    try {
-      process.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+export function execArgv(argv: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): ReturnType<typeof run> {
+  return run(argv, { timeoutMs: opts.timeoutMs ?? 60_000, ...(opts.env && { env: opts.env }) });
 }
 
 export function isAlive(pid: number): boolean {
