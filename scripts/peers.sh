@@ -5,7 +5,8 @@
 #   ss/ip (iproute2), netstat (net-tools), ping, tcpdump, dig (bind9-dnsutils), dhclient
 #   (isc-dhcp-client), udhcpc, socat and dnsperf/perfdhcp for benchmarks, dnsmasq and Kea as reference
 #   servers, radvd for the SLAAC lab, chromium for the HTML report, script (bsdutils) for --step on a
-#   terminal, zsh and fish for the completion scripts, python3 for a student's own server in a task.
+#   terminal, zsh and fish for the completion scripts, python3 for a student's own server in a task,
+#   docker.io, docker-compose and debootstrap for labs in Docker (the engine and a registry-free base image).
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
   echo "peers: apt-get needs root; run: sudo npm run peers" >&2
@@ -16,4 +17,5 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   iproute2 net-tools procps iputils-ping tcpdump bind9-dnsutils isc-dhcp-client udhcpc \
   socat dnsperf dnsmasq-base kea-admin kea-dhcp4-server radvd chromium bsdutils zsh fish python3 \
+  docker.io docker-compose debootstrap \
   ca-certificates >/dev/null
