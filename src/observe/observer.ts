@@ -9,6 +9,16 @@ import { BROADCAST_MAC, type Layer, type Packet } from './packet.js';
 import { matchScore, noteOf, recordFields, recordTime, type LogRecord, type Matchable } from './annotate.js';
 import { pollTcpStates } from './tcp-state.js';
 
+/** tcpdump on PATH (Debian package tcpdump): captures are an extra, never a reason a lab cannot run. */
+function hasTcpdump(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v tcpdump'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What the observer needs to know of a lab: plain data, no lab/ types (observe sits below lab). */
 export interface ObservedLab {
   hosts: string[];
@@ -50,7 +60,8 @@ export class Observer {
     private readonly lab: ObservedLab,
     readonly log: EventLog,
   ) {
-    this.mode = lab.topologyId && Object.keys(lab.netns).length > 0 ? 'packets' : 'logs';
+    // packets need tcpdump on the segments; without it (not installed) the services' logs still tell the story
+    this.mode = lab.topologyId && Object.keys(lab.netns).length > 0 && hasTcpdump() ? 'packets' : 'logs';
   }
 
   /** Starts the captures (resolves once every tcpdump listens) and the pollers. Call before the services start. */

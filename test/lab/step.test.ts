@@ -34,7 +34,8 @@ describe('lab run --step (stdin not a TTY)', () => {
 });
 
 describeRoot('lab run --step in namespaces', () => {
-  itWithPeers('DORA: DHCPDISCOVER from 0.0.0.0:68, OFFER and ACK with yiaddr', labPeers('07-dhcp'), async () => {
+  // captured packets need tcpdump (without it the run shows the services' log records instead)
+  itWithPeers('DORA: DHCPDISCOVER from 0.0.0.0:68, OFFER and ACK with yiaddr', [...labPeers('07-dhcp'), 'tcpdump' as const], async () => {
     const r = await runCli(['lab', 'run', '07-dhcp', '--step'], { env, timeoutMs: 120_000 });
     expect({ code: r.code, failed: r.code === 0 ? '' : r.stdout.slice(-2500) + r.stderr }).toEqual({ code: 0, failed: '' });
     // captured packets, placed by the hosts that own their MACs: a broadcast reaches every other host
@@ -45,7 +46,7 @@ describeRoot('lab run --step in namespaces', () => {
     expect(r.stdout).toMatch(/^  DHCPACK 10\.0\.7\.100  server -> pc1  10\.0\.7\.1:67 -> 10\.0\.7\.100:68$/m);
   }, 130_000);
 
-  itWithPeers('DNS: the truncated UDP answer, then the TCP connection and query, then AXFR', labPeers('06-dns'), async () => {
+  itWithPeers('DNS: the truncated UDP answer, then the TCP connection and query, then AXFR', [...labPeers('06-dns'), 'tcpdump' as const], async () => {
     const r = await runCli(['lab', 'run', '06-dns', '--step'], { env, timeoutMs: 120_000 });
     expect({ code: r.code, failed: r.code === 0 ? '' : r.stdout.slice(-2500) + r.stderr }).toEqual({ code: 0, failed: '' });
     expect(r.stdout).toMatch(/^  DNS response NOERROR TC=1 \(\d+ answers\)  ns1 -> client  10\.0\.6\.53:53 -> 10\.0\.6\.10:\d+$/m);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { runCli, CLI } from '../helpers/cli.js';
 import { describeRoot } from '../helpers/root.js';
-import { describeWithPeers } from '../helpers/peers.js';
+import { describeWithPeers, itWithPeers } from '../helpers/peers.js';
+import { labPeers } from '../helpers/lab-peers.js';
 
 /**
  * The student's side of a lab, for real: per-seed variants whose right answers differ, lab answer
@@ -133,7 +134,8 @@ while True:
 });
 
 describeRoot('break/fix: lab 08 comes up without the route back and lab check turns from FAIL to PASS', () => {
-  it('the student adds the route in the server namespace', { timeout: 300_000 }, async () => {
+  // the checks ping across the router: without ping the lab cannot turn PASS, so it needs the lab's peers
+  itWithPeers('the student adds the route in the server namespace', [...labPeers('08-dhcp-relay'), 'ping' as const], async () => {
     const lab = '08-dhcp-relay';
     const up = await runCli(['lab', 'up', lab, '--no-steps', '--break', 'fix-route'], { env, timeoutMs: 120_000 });
     expect(up.code, up.stderr + up.stdout).toBe(0);
@@ -157,7 +159,7 @@ describeRoot('break/fix: lab 08 comes up without the route back and lab check tu
     } finally {
       await runCli(['lab', 'down', lab], { env, timeoutMs: 60_000 });
     }
-  });
+  }, 300_000);
 });
 
 void CLI;
