@@ -32,6 +32,17 @@ const newId = (): string => {
   return id;
 };
 
+/** client -- router -- server on two segments, default routes via the router. */
+const routedSpec = (id: string, forwarding: boolean) => ({
+  id,
+  hosts: [{ name: 'client' }, { name: 'router', forwarding }, { name: 'server' }],
+  segments: [
+    { name: 'lan1', members: [{ host: 'client', address: '10.77.1.2/24' }, { host: 'router', address: '10.77.1.1/24' }] },
+    { name: 'lan2', members: [{ host: 'router', address: '10.77.2.1/24' }, { host: 'server', address: '10.77.2.2/24' }] },
+  ],
+  routes: [{ host: 'client', to: 'default', via: '10.77.1.1' }, { host: 'server', to: 'default', via: '10.77.2.1' }],
+});
+
 describeRoot('netns topologies', () => {
   afterAll(() => {
     // Belt and braces: whatever a failing test left behind.
@@ -100,15 +111,7 @@ describeRoot('netns topologies', () => {
 
   itWithPeers('without forwarding the same router drops the traffic', ['ping'], async () => {
     const id = newId();
-    await using topo = await createTopology({
-      id,
-      hosts: [{ name: 'client' }, { name: 'router' }, { name: 'server' }],
-      segments: [
-        { name: 'lan1', members: [{ host: 'client', address: '10.77.1.2/24' }, { host: 'router', address: '10.77.1.1/24' }] },
-        { name: 'lan2', members: [{ host: 'router', address: '10.77.2.1/24' }, { host: 'server', address: '10.77.2.2/24' }] },
-      ],
-      routes: [{ host: 'client', to: 'default', via: '10.77.1.1' }, { host: 'server', to: 'default', via: '10.77.2.1' }],
-    });
+    await using topo = await createTopology(routedSpec(id, false));
     const ping = await topo.hosts.client!.exec('ping', ['-c', '1', '-W', '1', '10.77.2.2']);
     expect(ping.code).not.toBe(0);
   });
@@ -121,15 +124,7 @@ describeRoot('netns topologies', () => {
     execFileSync('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
     let topo: Topology;
     try {
-      topo = await createTopology({
-        id,
-        hosts: [{ name: 'client' }, { name: 'router' }, { name: 'server' }],
-        segments: [
-          { name: 'lan1', members: [{ host: 'client', address: '10.77.1.2/24' }, { host: 'router', address: '10.77.1.1/24' }] },
-          { name: 'lan2', members: [{ host: 'router', address: '10.77.2.1/24' }, { host: 'server', address: '10.77.2.2/24' }] },
-        ],
-        routes: [{ host: 'client', to: 'default', via: '10.77.1.1' }, { host: 'server', to: 'default', via: '10.77.2.1' }],
-      });
+      topo = await createTopology(routedSpec(id, false));
     } finally {
       execFileSync('sysctl', ['-q', '-w', `net.ipv4.ip_forward=${before}`]);
     }
