@@ -47,7 +47,8 @@ export class LabSession {
     this.observer = new Observer(
       {
         hosts: this.spec.hosts.map((h) => h.name),
-        segments: this.spec.segments,
+        // the run's own addresses (a seed's subnet), not the lab file's placeholders
+        segments: run.spec.segments,
         netns: st.netns,
         ...(st.topologyId && { topologyId: st.topologyId }),
         runDir: st.runDir,
