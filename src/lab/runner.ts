@@ -155,6 +155,8 @@ export class LabRun {
     const vars = labVars({ vars: state.vars }, opts.vars);
     const scope: TemplateScope = { ...vars, run_dir: state.runDir, lab_dir: spec.dir };
     for (const p of state.processes) if (p.kind === 'service') addServiceScope(scope, p);
+    // a hint's `socketlab netns exec ${ns1.netns}` from another invocation (lab hint while the lab is up)
+    for (const [host, ns] of Object.entries(state.netns)) scope[`${host}.netns`] = ns;
     return new LabRun(bindSpec(spec, vars), state, scope, opts.out ?? quiet);
   }
 
