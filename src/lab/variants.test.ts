@@ -91,6 +91,11 @@ function filled(spec: LabSpec, over: Record<string, string> = {}): { services: s
 }
 
 describe('the shipped labs without a seed are as they were', () => {
+  it('02-socket-pairs: the server on 127.0.0.1:8920 (echo\'s own default address, now said)', () => {
+    const f = filled(resolveLab('02-socket-pairs'));
+    expect(f.services).toEqual(['echo --port 8920 --host 127.0.0.1']);
+    expect(f.steps[0]).toBe('socketlab connect 127.0.0.1:8920 --count 3 --hold 60 --verify');
+  });
   it('06-dns: addresses, services, zone name', () => {
     const f = filled(resolveLab('06-dns'));
     expect(f.segments).toEqual(['client 10.0.6.10/24', 'ns1 10.0.6.53/24', 'ns2 10.0.6.54/24']);
@@ -159,6 +164,25 @@ describe('the shipped labs with a seed', () => {
       const v = labVars(spec, studentVars(spec, { seed: String(seed) }).vars);
       expect(v.core).not.toBe(v.edge);
       expect(bindSpec(spec, v).routes).toEqual([{ host: 'server', to: v.edge, via: v.router_core }]);
+    }
+  });
+});
+
+describe('no text of a shipped lab keeps a literal ${...}', () => {
+  it('every ${name} in every lab (checks, tasks, questions, hints) is known, with and without a seed', async () => {
+    const { listLabFiles, loadLabFile } = await import('./loader.js');
+    const { lookup } = await import('./template.js');
+    for (const l of listLabFiles()) {
+      const spec = loadLabFile(l.file);
+      for (const seed of [undefined, '1', '2', '3']) {
+        const vars = seed === undefined ? {} : studentVars(spec, { seed }).vars;
+        const scope: Record<string, string> = { ...staticScope(spec, vars) };
+        // names only a run knows: its namespaces, its services' ready lines
+        for (const h of spec.hosts) scope[`${h.name}.netns`] = `sl-x-${h.name}`;
+        for (const s of spec.services) for (const k of ['port', 'address', 'transport']) scope[`${s.name}.${k}`] ??= '1';
+        const unknown = [...JSON.stringify(spec).matchAll(/\$\{([a-zA-Z0-9_.-]+)\}/g)].map((m) => m[1]!).filter((n) => lookup(scope, n) === undefined);
+        expect([...new Set(unknown)], `${spec.name} seed ${seed}`).toEqual([]);
+      }
     }
   });
 });

@@ -31,6 +31,10 @@ describe('variants, answers and grading on lab 02 (localhost)', () => {
     expect(r1).toMatchObject({ student: 'alice', seed: expect.any(Number) });
     const alicePort = expected(LAB, 'server-port');
     expect(alicePort).not.toBe('8920');
+    // the server listens on alice's own loopback address, not 127.0.0.1
+    const aliceAddress = expected(LAB, 'server-address');
+    expect(aliceAddress).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    expect(aliceAddress).not.toBe('127.0.0.1');
 
     const right = await answer('server-port', ` ${alicePort} `);
     expect(right.code).toBe(0);
@@ -40,7 +44,7 @@ describe('variants, answers and grading on lab 02 (localhost)', () => {
     expect(wrong.stdout).toMatch(/wrong[\s\S]*hint: the left-hand side/);
     const unknown = await answer('no-such-question', '1');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/has no question "no-such-question" \(questions: server-port, first-client-port, established-rows\)/);
+    expect(unknown.stderr).toMatch(/has no question "no-such-question" \(questions: server-port, first-client-port, established-rows, server-address\)/);
     const empty = await answer('server-port', '   ');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/is empty/);
@@ -63,6 +67,8 @@ describe('variants, answers and grading on lab 02 (localhost)', () => {
     expect(two.code, two.stderr).toBe(0);
     const bobPort = expected(LAB, 'server-port');
     expect(bobPort).not.toBe(alicePort);
+    expect(expected(LAB, 'server-address')).not.toBe(aliceAddress);
+    expect((await answer('server-address', aliceAddress)).code).toBe(1);
     const copied = await answer('server-port', alicePort);
     expect(copied.code).toBe(1);
     expect((await answer('server-port', bobPort)).code).toBe(0);
