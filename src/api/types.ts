@@ -326,7 +326,7 @@ export interface RunLabOptions {
   backend?: LabBackend;
   /** Lab variables, as `--var NAME=VALUE`. */
   vars?: Record<string, string | number>;
-  /** Recorded in the result; labs have no randomised variants yet, so it changes nothing today. */
+  /** The student's variant, as `--seed N`: the lab's `variants:` (ports, subnets, addresses, names, MACs) follow it; recorded in the result. */
   seed?: number;
   /** Tears the lab down and rejects when aborted. */
   signal?: AbortSignal;

@@ -1,4 +1,4 @@
-import { afterAll, expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,9 @@ import { runCli } from '../helpers/cli.js';
 import { describeRoot } from '../helpers/root.js';
 import { itWithPeers } from '../helpers/peers.js';
 import { labPeers } from '../helpers/lab-peers.js';
+import { runLab } from '../../src/api/lab.js';
+import { resolveLab } from '../../src/lab/loader.js';
+import { variantVars } from '../../src/lab/variants.js';
 
 /**
  * Per-student variants of the namespace labs, for real: two seeds give each student their own
@@ -94,3 +97,21 @@ describeRoot('variants of the namespace labs', () => {
   }, 300_000);
 });
 
+describe('the public API: runLab with a seed', () => {
+  it("runs the seed's variant, as --seed does (lab 02 on its own port and loopback address)", { timeout: 90_000 }, async () => {
+    const spec = resolveLab('02-socket-pairs');
+    const v = variantVars(spec.variants, 5, spec.vars);
+    const before = process.env.SOCKETLAB_RUN_DIR;
+    process.env.SOCKETLAB_RUN_DIR = runDir;
+    try {
+      const r = await runLab('02-socket-pairs', { seed: 5 });
+      expect(r.checks.filter((c) => !c.passed).map((c) => c.name), r.error).toEqual([]);
+      expect(r).toMatchObject({ passed: true, seed: 5 });
+      expect(r.checks.map((c) => c.name).join('\n')).toContain(`tcp/${v.port} is LISTEN`);
+      expect(r.events.find((e) => e.event === 'tcp.accept')?.to).toBe(`${v.server_ip}:${v.port}`);
+    } finally {
+      if (before === undefined) delete process.env.SOCKETLAB_RUN_DIR;
+      else process.env.SOCKETLAB_RUN_DIR = before;
+    }
+  });
+});
