@@ -11,7 +11,7 @@ import { chooseBackend, LabRun, teardownState, type RunOutput } from './runner.j
 import { parseBackend, BACKENDS, type BackendChoice } from '../hosts/index.js';
 import { checkDockerReady } from '../hosts/docker/topology.js';
 import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
-import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
+import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from '../core/process.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { onOutputClosed } from '../core/output-closed.js';
