@@ -31,7 +31,7 @@ import type {
  */
 export async function connect(opts: ConnectOptions): Promise<Connection> {
   checkSignal(opts.signal);
-  const { log, events } = eventLogger('socketlab-connect', opts.log);
+  const { log, events } = eventLogger('socketlab-connect', opts.log, opts.keepEvents);
   const host = opts.host ?? '127.0.0.1';
   const c = await openConversations({ host, port: opts.port, count: opts.count, udp: opts.transport === 'udp', message: opts.message, sourcePort: opts.sourcePort, timeoutMs: opts.timeoutMs, log });
   const first = c.conversations[0]?.local ?? { address: '0.0.0.0', port: 0 };
@@ -65,7 +65,7 @@ export async function dnsQuery(name: string, type = 'A', opts: DnsQueryOptions):
   const t = typeFromName(type);
   if (t === undefined || t === TYPES.AXFR) throw invalidArgument(`dnsQuery: unknown or unsupported record type "${type}" (try A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, ANY)`);
   const server: Endpoint = typeof opts.server === 'string' ? parseHostPort(opts.server, 'dnsQuery server', 53) : { address: opts.server.host, port: opts.server.port };
-  const { log, events } = eventLogger('socketlab-dns-query', opts.log);
+  const { log, events } = eventLogger('socketlab-dns-query', opts.log, opts.keepEvents);
   const asked = query(name, t, { server, tcp: opts.tcp, timeoutMs: opts.timeoutMs, retries: opts.retries, edns: opts.edns ?? 1232 });
   const r = await (opts.signal
     ? Promise.race([
@@ -143,7 +143,7 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpClient> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const { log, events } = eventLogger('socketlab-dhcp-client', opts.log);
+  const { log, events } = eventLogger('socketlab-dhcp-client', opts.log, opts.keepEvents);
   const client = new InProcessDhcpClient({ interface: opts.interface, log, stateFile, ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }) });
   await client.open();
   return service(CLIENT_ADDRESS, events, async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { startEcho as startEchoServer } from '../echo/server.js';
 import { startDnsServer as startDns, type DnsListener } from '../dns/server.js';
 import { startSecondary, type Secondary } from '../dns/secondary.js';
-import { loadZoneFile, parseZone } from '../dns/zone-parser.js';
+import { parseZone } from '../dns/zone-parser.js';
+import { loadLogged, watchZoneFiles } from '../dns/zone-files.js';
 import type { Zone } from '../dns/zone.js';
 import { canonicalName } from '../dns/codec.js';
 import { parseAcl, LOOPBACK_ACL } from '../dns/acl.js';
@@ -15,6 +16,7 @@ import { LeasePolicy } from '../dhcp/policy.js';
 import { buildReservations, buildScopes, guardHostNetwork } from '../dhcp/config.js';
 import { LabError, invalidArgument } from '../errors.js';
 import type { Endpoint } from '../socket-pair.js';
+import type { Logger } from '../log.js';
 import { eventLogger } from './sink.js';
 import { spawnCli, waitReady } from './child.js';
 import { checkSignal, service } from './service.js';
@@ -34,20 +36,23 @@ import type {
 /** RFC 862 echo over TCP and UDP; port 0 (the default here) picks a free port for both. */
 export async function startEcho(opts: EchoOptions = {}): Promise<EchoServer> {
   checkSignal(opts.signal);
-  const { log, events } = eventLogger('socketlab-echo', opts.log);
-  const l = await startEchoServer({ host: opts.host, port: opts.port ?? 0, tcp: opts.tcp, udp: opts.udp, idleTimeoutMs: opts.idleTimeoutMs, maxConnections: opts.maxConnections, log });
+  const { log, events } = eventLogger('socketlab-echo', opts.log, opts.keepEvents);
+  const l = await startEchoServer({ host: opts.host, port: opts.port ?? 0, tcp: opts.tcp, udp: opts.udp, idleTimeoutMs: opts.idleTimeoutMs, maxConnections: opts.maxConnections, closeDelayMs: opts.closeDelayMs, log });
   return service(l.address, events, () => l.close(), opts.signal, {});
 }
 
-function loadZones(sources: ZoneSource[]): Zone[] {
-  const zones: Zone[] = [];
+/** Zones by source: files (by path, their BIND-style warnings logged) and texts; one source per origin. */
+function loadZones(sources: ZoneSource[], log: Logger): { byFile: Map<string, Zone>; texts: Zone[] } {
+  const byFile = new Map<string, Zone>();
+  const texts: Zone[] = [];
   for (const [i, s] of sources.entries()) {
-    const z = 'file' in s ? loadZoneFile(s.file) : parseZone(s.text, { file: `zones[${i}]`, ...(s.origin !== undefined && { origin: s.origin }) });
-    const dup = zones.find((o) => o.origin === z.origin);
+    const z = 'file' in s ? loadLogged(s.file, log) : parseZone(s.text, { file: `zones[${i}]`, ...(s.origin !== undefined && { origin: s.origin }) });
+    const dup = [...byFile.values(), ...texts].find((o) => o.origin === z.origin);
     if (dup) throw new LabError('LAB_ERR_ZONE_FILE', `${z.source}: zone ${z.origin}. is already loaded from ${dup.source}`);
-    zones.push(z);
+    if ('file' in s) byFile.set(s.file, z);
+    else texts.push(z);
   }
-  return zones;
+  return { byFile, texts };
 }
 
 function endpointOf(e: string | { host: string; port: number }, what: string): Endpoint {
@@ -62,24 +67,34 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   checkSignal(opts.signal);
   if (opts.secondary && opts.zones?.length) throw invalidArgument('startDnsServer: a secondary transfers its zone from the primary; give zones or secondary, not both');
   if (!opts.secondary && !opts.zones?.length) throw invalidArgument('startDnsServer: give zones (files or text) or secondary { primary, zone }');
-  const zones = opts.secondary ? [] : loadZones(opts.zones!);
-  const { log, events } = eventLogger('socketlab-dns', opts.log);
+  const { log, events } = eventLogger('socketlab-dns', opts.log, opts.keepEvents);
+  // every zone loaded before anything binds: a broken file stops the start with file:line
+  let loaded = loadZones(opts.zones ?? [], log);
+  const notify = opts.notify?.map((t, i) => endpointOf(t, `notify[${i}]`));
   let secondary: Secondary | undefined;
   const origin = opts.secondary ? canonicalName(opts.secondary.zone) : '';
   const server: DnsListener = await startDns({
-    zones,
+    zones: [...loaded.byFile.values(), ...loaded.texts],
     host: opts.host,
     port: opts.port ?? 0,
     log,
     allowTransfer: parseAcl(opts.allowTransfer ?? LOOPBACK_ACL),
     ...(opts.tcpIdleMs !== undefined && { tcpIdleMs: opts.tcpIdleMs }),
     ...(opts.maxConnections !== undefined && { maxConnections: opts.maxConnections }),
+    ...(opts.maxUdpSize !== undefined && { maxUdpSize: opts.maxUdpSize }),
     cacheSize: opts.cache === false ? 0 : 10_000,
     ...(opts.secondary && {
       onNotify: (q, c) => secondary!.notify(q, c),
       unavailable: () => (secondary?.zone() ? [] : [origin]),
     }),
   });
+  // a primary's files: reloaded on refresh() (and on change with `watch`), NOTIFY to `notify`
+  const maintain = (): ReturnType<typeof watchZoneFiles> | undefined => {
+    if (opts.secondary) return undefined;
+    const { byFile, texts } = loaded;
+    return watchZoneFiles({ files: [...byFile.keys()], zonesByFile: byFile, log, setZones: (z) => server.setZones([...z, ...texts]), watch: opts.watch ?? false, ...(notify && { notify }) });
+  };
+  let files = maintain();
   if (opts.secondary) {
     secondary = startSecondary({
       primary: endpointOf(opts.secondary.primary, 'secondary.primary'),
@@ -91,11 +106,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     await secondary.ready;
   }
   log.info({ event: 'dns.listen', host: server.address.host, port: server.address.port, zones: server.zones().map((z) => z.origin) }, 'dns server listening');
-  const info = (): ZoneInfo[] => server.zones().map((z) => ({ origin: `${z.origin}.`.replace(/^\.$/, '.'), serial: z.soa.data.serial, records: z.records.length }));
+  const info = (): ZoneInfo[] => {
+    const fileOf = new Map([...loaded.byFile].map(([f, z]) => [z, f]));
+    return server.zones().map((z) => ({ origin: `${z.origin}.`.replace(/^\.$/, '.'), serial: z.soa.data.serial, records: z.records.length, ...(fileOf.has(z) && { file: fileOf.get(z)! }) }));
+  };
   return service(
     server.address,
     events,
     async () => {
+      files?.close();
       secondary?.close();
       await server.close();
     },
@@ -104,12 +123,17 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       zones: info,
       setZones(z: ZoneSource[]) {
         if (secondary) throw invalidArgument('setZones: a secondary takes its zone from the primary (use refresh())');
-        server.setZones(loadZones(z));
+        const next = loadZones(z, log);
+        files?.close();
+        loaded = next;
+        server.setZones([...next.byFile.values(), ...next.texts]);
+        files = maintain();
       },
-      async refresh() {
-        if (!secondary) throw invalidArgument('refresh: only a secondary has a primary to ask');
-        await secondary.check('api');
+      async refresh(reason = 'api') {
+        if (secondary) await secondary.check(reason);
+        else files!.reload(reason);
       },
+      transferError: () => secondary?.lastError(),
     },
   );
 }
@@ -157,7 +181,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     }, opts.signal, { interfaceAddress: ifaddr });
   }
   guardHostNetwork('a DHCP server', opts.allowHostNetwork);
-  const { log, events } = eventLogger('socketlab-dhcp', opts.log);
+  const { log, events } = eventLogger('socketlab-dhcp', opts.log, opts.keepEvents);
   await assertUdpPortFree(67);
   const ifaddr = ifaceAddress(opts.interface);
   const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: opts.dns ?? [], domain: opts.domain, leaseTime, reservations, offerHoldMs: 10_000 });
@@ -175,7 +199,7 @@ export async function startDhcpRelay(opts: DhcpRelayOptions): Promise<DhcpRelay>
     return service({ host: ifaddr, port: 67, family: 'IPv4' }, c.events, () => c.stop(), opts.signal, { interfaceAddress: ifaddr });
   }
   guardHostNetwork('a DHCP relay', opts.allowHostNetwork);
-  const { log, events } = eventLogger('socketlab-dhcp-relay', opts.log);
+  const { log, events } = eventLogger('socketlab-dhcp-relay', opts.log, opts.keepEvents);
   const r = await startRelay({ interface: opts.interface, server: opts.server, log });
   return service(r.address, events, () => r.close(), opts.signal, { interfaceAddress: r.interfaceAddress });
 }

@@ -21,6 +21,11 @@ export interface CommonOptions {
   signal?: AbortSignal;
   /** Receives the same records the CLI logs; default: none (silent). */
   log?: Logger;
+  /**
+   * Keep the network events in `events` (default true). false: records go to `log` as they are
+   * and none is kept (`events` stays empty), for a long-running server whose list would only grow.
+   */
+  keepEvents?: boolean;
 }
 
 /** What every start*() resolves with: bound, disposable, and observable. */
@@ -119,6 +124,8 @@ export interface EchoOptions extends CommonOptions {
   udp?: boolean;
   idleTimeoutMs?: number;
   maxConnections?: number;
+  /** After a client's FIN, wait this long before our own (CLOSE-WAIT here, FIN-WAIT-2 there). Default 0. */
+  closeDelayMs?: number;
 }
 
 export type EchoServer = Service;
@@ -149,8 +156,14 @@ export interface DnsServerOptions extends CommonOptions {
   allowTransfer?: string;
   tcpIdleMs?: number;
   maxConnections?: number;
+  /** Largest UDP answer, whatever EDNS size a client advertises (larger: TC=1). Default 1232. */
+  maxUdpSize?: number;
   /** Default true. */
   cache?: boolean;
+  /** Primary: re-read a zone file when it changes (a broken edit is logged, the old zone kept). Default false. */
+  watch?: boolean;
+  /** Primary: secondaries to NOTIFY (RFC 1996) about every zone at start and each grown serial later. */
+  notify?: (string | { host: string; port: number })[];
 }
 
 export interface ZoneInfo {
@@ -158,14 +171,21 @@ export interface ZoneInfo {
   origin: string;
   serial: number;
   records: number;
+  /** The zone file it was read from, as given in `zones`. */
+  file?: string;
 }
 
 export interface DnsServer extends Service {
   zones(): ZoneInfo[];
   /** Primary: replace the served zones (the response cache is emptied). */
   setZones(zones: ZoneSource[]): void;
-  /** Secondary: ask the primary for its serial now (and transfer when it grew). */
-  refresh(): Promise<void>;
+  /**
+   * Secondary: ask the primary for its serial now (and transfer when it grew). Primary: re-read
+   * the zone files (a broken one keeps its previous version). `reason` goes into the log records.
+   */
+  refresh(reason?: string): Promise<void>;
+  /** Secondary: why the last SOA check or transfer failed (undefined after a success, and on a primary). */
+  transferError(): string | undefined;
 }
 
 export interface DnsQueryOptions extends CommonOptions {

@@ -6,19 +6,15 @@ import { parsePort } from '../ports/registry.js';
 import { serveUntilSignal, setProcessTitle } from '../run.js';
 import { formatEndpoint, formatPair } from '../socket-pair.js';
 import { print, printJson, table } from '../format.js';
-import type { Listener } from '../listener.js';
-import { LOOPBACK_ACL, parseAcl, type Acl } from './acl.js';
+import { LOOPBACK_ACL, parseAcl } from './acl.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
 import { canonicalName, className, nameToLabels, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
 import { axfr, query } from './client.js';
 import { parseHostPort, parseTargets } from './notify.js';
-import { startSecondary } from './secondary.js';
-import { startDnsServer } from './server.js';
+import { startDnsServer } from '../api/servers.js';
 import { SERVER_UDP_PAYLOAD } from './policy.js';
-import { loadZoneFiles, watchZoneFiles } from './zone-files.js';
+import { checkZoneFile } from './zone-files.js';
 import { onHangup } from '../core/shutdown.js';
-import type { Zone } from './zone.js';
-import type { Logger } from '../log.js';
 import type { Endpoint } from '../socket-pair.js';
 
 /** The unprivileged default: port 53 needs root, so on localhost socketlab dns uses 5300. */
@@ -28,7 +24,7 @@ interface ServeOptions {
   zone?: string[];
   host: string;
   port: number;
-  allowTransfer: Acl;
+  allowTransfer: string;
   notify?: Endpoint[];
   secondary?: Endpoint;
   zoneName?: string;
@@ -76,7 +72,8 @@ export function registerDns(program: Command): void {
         .env('SOCKETLAB_DNS_PORT')
         .argParser(argParser((t) => parsePort(t, '--port'))),
     )
-    .addOption(new Option('--allow-transfer <cidrs>', 'clients allowed to AXFR, comma-separated CIDRs').default(parseAcl(LOOPBACK_ACL), LOOPBACK_ACL).argParser(argParser((t) => parseAcl(t))))
+    // checked here (a usage error), handed to the API as text
+    .addOption(new Option('--allow-transfer <cidrs>', 'clients allowed to AXFR, comma-separated CIDRs').default(LOOPBACK_ACL).argParser(argParser((t) => (parseAcl(t), t))))
     .addOption(new Option('--notify <targets>', 'secondaries to NOTIFY when a zone changes: HOST:PORT[,HOST:PORT...]').argParser(argParser((t) => parseTargets(t))))
     .addOption(new Option('--secondary <primary>', 'run as a secondary: pull the zone by AXFR from PRIMARY:PORT').argParser(argParser((t) => parseHostPort(t, '--secondary', 53))))
     .addOption(new Option('--zone-name <origin>', 'with --secondary: the zone to pull (e.g. example.com.)').argParser(argParser((t) => parseDomainName(t, '--zone-name'))))
@@ -141,57 +138,40 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   if (!opts.secondary && files.length === 0) throw invalidArgument('dns serve needs --zone FILE (or --secondary PRIMARY:PORT --zone-name ORIGIN)');
   if (!isIP(opts.host)) throw invalidArgument(`--host "${opts.host}" must be an IP address (like 127.0.0.1 or 10.0.0.53): the server binds exactly that address`);
 
-  // Load every zone before binding anything: a broken file stops the start with file:line.
-  const zonesByFile = loadZoneFiles(files, log);
+  // unreadable files are usage errors naming --zone (exit 2); the API then parses them before it binds
+  for (const f of files) checkZoneFile(f);
 
-  let secondary: ReturnType<typeof startSecondary> | undefined;
   const server = await startDnsServer({
-    zones: [...zonesByFile.values()],
+    ...(opts.secondary
+      ? { secondary: { primary: { host: opts.secondary.address, port: opts.secondary.port }, zone: opts.zoneName!, ...(opts.refresh !== undefined && { refreshS: opts.refresh }) } }
+      : { zones: files.map((file) => ({ file })), watch: true, ...(opts.notify && { notify: opts.notify.map((e) => ({ host: e.address, port: e.port })) }) }),
     host: opts.host,
     port: opts.port,
     log,
+    keepEvents: false,
     allowTransfer: opts.allowTransfer,
     tcpIdleMs: opts.tcpIdle * 1000,
     maxConnections: opts.maxConnections,
     maxUdpSize: opts.maxUdpSize,
-    cacheSize: opts.cache ? 10_000 : 0,
-    onNotify: opts.secondary ? (q, c) => secondary!.notify(q, c) : undefined,
-    unavailable: opts.secondary ? () => (secondary?.zone() ? [] : [canonicalName(opts.zoneName!)]) : undefined,
+    cache: opts.cache,
   });
-  const listeners: Listener<unknown>[] = [server];
+  // SIGHUP (instead of the default: terminate): a primary re-reads its files, a secondary checks its primary now
+  const offHup = onHangup(() => void server.refresh('SIGHUP'));
   const bound = formatEndpoint({ address: server.address.host, port: server.address.port });
-  let cleanup = (): void => {};
 
   if (opts.secondary) {
-    secondary = startSecondary({
-      primary: opts.secondary,
-      origin: opts.zoneName!,
-      refreshS: opts.refresh,
-      log,
-      onZone: (z) => server.setZones(z ? [z] : []),
-    });
-    await secondary.ready;
-    const z = secondary.zone();
+    const [z] = server.zones();
     print(
       z
-        ? `secondary for ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${formatEndpoint(opts.secondary)}`
-        : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${secondary.lastError() ?? 'unknown error'}); retrying`,
+        ? `secondary for ${z.origin} serial ${z.serial} (${z.records} records) from ${formatEndpoint(opts.secondary)}`
+        : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${server.transferError() ?? 'unknown error'}); retrying`,
     );
-    // SIGHUP on a secondary: check the primary now (instead of the default: terminate)
-    const offHup = onHangup(() => void secondary!.check('SIGHUP'));
-    cleanup = () => {
-      offHup();
-      secondary!.close();
-    };
   } else {
-    for (const [f, z] of zonesByFile) print(`zone ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${f}`);
-    const watcher = watchZoneFiles({ files, zonesByFile, log, setZones: (z) => server.setZones(z), ...(opts.notify && { notify: opts.notify }) });
-    cleanup = () => watcher.close();
+    for (const z of server.zones()) print(`zone ${z.origin} serial ${z.serial} (${z.records} records) from ${z.file}`);
   }
 
   print(`socketlab-dns listening on udp+tcp ${bound}`);
-  log.info({ event: 'dns.listen', host: server.address.host, port: server.address.port, zones: server.zones().map((z) => z.origin) }, 'dns server listening');
-  await serveUntilSignal(listeners, cleanup);
+  await serveUntilSignal([server], offHup);
 }
 
 function recordRows(records: ResourceRecord[]): string {
