@@ -13,7 +13,8 @@ import { parseHostPort } from '../dns/notify.js';
 import { startDhcpServer as startDhcp, interfaceAddress as ifaceAddress, assertUdpPortFree } from '../dhcp/server.js';
 import { startDhcpRelay as startRelay } from '../dhcp/relay.js';
 import { LeasePolicy } from '../dhcp/policy.js';
-import { buildReservations, buildScopes, guardHostNetwork } from '../dhcp/config.js';
+import { buildReservations, buildScopes, checkRepliesEncode, guardHostNetwork, leaseStoreKnobs, scaledLeaseTime } from '../dhcp/config.js';
+import { LeaseStore } from '../dhcp/lease-store.js';
 import { LabError, invalidArgument } from '../errors.js';
 import type { Endpoint } from '../socket-pair.js';
 import type { Logger } from '../log.js';
@@ -159,11 +160,17 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   // validated here, in the caller's process, so a mistake is an exception and not a child's exit code
   const scopes = buildScopes(f);
   const reservations = buildReservations(f.reserve, scopes);
-  const leaseTime = opts.leaseTime ?? 3600;
-  if (!Number.isInteger(leaseTime) || leaseTime < 1 || leaseTime > 0xffffffff) throw invalidArgument(`startDhcpServer: leaseTime ${leaseTime} must be a whole number of seconds, 1 to 4294967295`);
+  const timeScale = opts.timeScale ?? 1;
+  if (!Number.isFinite(timeScale) || timeScale <= 0) throw invalidArgument(`startDhcpServer: timeScale ${timeScale} must be a number above 0`);
+  const flagLease = opts.leaseTime ?? 3600;
+  if (!Number.isInteger(flagLease) || flagLease < 1 || flagLease > 0xffffffff) throw invalidArgument(`startDhcpServer: leaseTime ${flagLease} must be a whole number of seconds, 1 to 4294967295`);
+  // option 51 is 32 bits (RFC 2132 9.2), also after the time scale
+  const leaseTime = scaledLeaseTime(flagLease, timeScale);
+  if (leaseTime > 0xffffffff) throw invalidArgument(`startDhcpServer: leaseTime ${flagLease} at timeScale ${timeScale} is ${leaseTime} s, more than option 51 holds (4294967295)`);
   if (opts.host) {
     const dir = mkdtempSync(join(tmpdir(), 'sl-api-dhcp-'));
-    const args = ['dhcp', 'serve', '-i', opts.interface, '--leases', join(dir, 'leases.csv'), '--lease-time', String(leaseTime)];
+    const args = ['dhcp', 'serve', '-i', opts.interface, '--leases', opts.leaseFile ?? join(dir, 'leases.csv'), '--lease-time', String(flagLease)];
+    if (timeScale !== 1) args.push('--time-scale', String(timeScale));
     for (const k of ['subnet', 'range', 'router', 'reserve'] as const) for (const v of f[k]) args.push(`--${k}`, v);
     if (opts.dns?.length) args.push('--dns', opts.dns.join(','));
     if (opts.domain) args.push('--domain', opts.domain);
@@ -178,15 +185,27 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     return service({ host: '0.0.0.0', port: 67, family: 'IPv4' }, c.events, async () => {
       await c.stop();
       rmSync(dir, { recursive: true, force: true });
-    }, opts.signal, { interfaceAddress: ifaddr });
+    }, opts.signal, { interfaceAddress: ifaddr, leaseTime });
   }
   guardHostNetwork('a DHCP server', opts.allowHostNetwork);
   const { log, events } = eventLogger('socketlab-dhcp', opts.log, opts.keepEvents);
-  await assertUdpPortFree(67);
   const ifaddr = ifaceAddress(opts.interface);
-  const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: opts.dns ?? [], domain: opts.domain, leaseTime, reservations, offerHoldMs: 10_000 });
-  const s = await startDhcp({ interface: opts.interface, interfaceAddress: ifaddr, policy, log });
-  return service(s.address, events, () => s.close(), opts.signal, { interfaceAddress: ifaddr });
+  const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns: opts.dns ?? [], domain: opts.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / timeScale), ...(opts.now && { now: opts.now }) });
+  // options that cannot be encoded would make the server drop every reply: refuse them now
+  checkRepliesEncode(scopes, (s) => policy.offerOptions(s));
+  // before the lease file is opened: its compaction would replace a running server's file
+  await assertUdpPortFree(67);
+  const file = opts.leaseFile;
+  const store = file === undefined ? undefined : LeaseStore.open(file, { ...leaseStoreKnobs(), onWarning: (w) => log.warn({ file }, w) });
+  let s;
+  try {
+    if (store) policy.load(store.initial);
+    s = await startDhcp({ interface: opts.interface, interfaceAddress: ifaddr, policy, ...(store && { store }), log });
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
+  return service(s.address, events, () => s.close(), opts.signal, { interfaceAddress: ifaddr, leaseTime, leasesLoaded: store?.initial.length ?? 0 });
 }
 
 /** A DHCP relay agent (RFC 1542, option 82), placed like startDhcpServer. */

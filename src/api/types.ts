@@ -215,11 +215,14 @@ export interface DnsQueryResult {
   local: string;
   pair: string;
   retriedOverTcp: boolean;
+  /** The UDP answer that came back truncated (TC=1) before the TCP retry; null without one. */
+  truncatedUdp: { pair: string; size: number } | null;
   tries: number;
   id: number;
   rcode: string;
   flags: string[];
   size: number;
+  question: { name: string; type: string; class: string }[];
   answer: DnsRecord[];
   authority: DnsRecord[];
   additional: DnsRecord[];
@@ -234,6 +237,8 @@ export interface ConnectOptions extends CommonOptions {
   port: number;
   /** Default tcp. */
   transport?: 'tcp' | 'udp';
+  /** UDP: connect() each socket to the server first (the kernel then lists it as ESTAB; no packet is sent). */
+  connected?: boolean;
   /** Conversations opened at once (each its own socket pair). Default 1. */
   count?: number;
   message?: string;
@@ -287,10 +292,23 @@ export interface DhcpServerOptions extends CommonOptions, DhcpPlacement {
   leaseTime?: number;
   /** MAC -> IP. */
   reservations?: Record<string, string>;
+  /** Run the lease clock N times faster (leaseTime / N seconds on the wire: watch T1/T2/expiry). Default 1. */
+  timeScale?: number;
+  /**
+   * Kea memfile CSV: leases survive a restart (each written and fsynced before its ACK). Default:
+   * in memory only (in a topology host: a temporary file, removed at close()).
+   */
+  leaseFile?: string;
+  /** Without `host`: the lease clock, ms since the epoch; default Date.now. */
+  now?: () => number;
 }
 
 export interface DhcpServer extends Service {
   readonly interfaceAddress: string;
+  /** Seconds granted on the wire (leaseTime at timeScale). */
+  readonly leaseTime: number;
+  /** Without `host`: how many leases were read from leaseFile at start. */
+  readonly leasesLoaded?: number;
 }
 
 export interface DhcpRelayOptions extends CommonOptions, DhcpPlacement {

@@ -1,15 +1,17 @@
 import { Command, Option } from 'commander';
 import { isIP } from 'node:net';
 import { argParser, collect, commandLogger } from '../cli-context.js';
-import { invalidArgument, LabError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { parsePort } from '../ports/registry.js';
 import { serveUntilSignal, setProcessTitle } from '../run.js';
 import { formatEndpoint, formatPair } from '../socket-pair.js';
 import { print, printJson, table } from '../format.js';
 import { LOOPBACK_ACL, parseAcl } from './acl.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
-import { canonicalName, className, nameToLabels, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
-import { axfr, query } from './client.js';
+import { canonicalName, nameToLabels, typeFromName, TYPES } from './codec.js';
+import { axfr } from './client.js';
+import { dnsQuery } from '../api/clients.js';
+import { recordJson } from './record-json.js';
 import { parseHostPort, parseTargets } from './notify.js';
 import { startDnsServer } from '../api/servers.js';
 import { SERVER_UDP_PAYLOAD } from './policy.js';
@@ -174,23 +176,14 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   await serveUntilSignal([server], offHup);
 }
 
-function recordRows(records: ResourceRecord[]): string {
+function recordRows(records: ReturnType<typeof recordJson>[]): string {
   return table(records, [
-    { header: 'name', get: (r) => (r.name === '' ? '.' : `${r.name}.`) },
+    { header: 'name', get: (r) => r.name },
     { header: 'ttl', get: (r) => r.ttl, align: 'right' },
-    { header: 'class', get: (r) => className(r.class) },
-    { header: 'type', get: (r) => typeName(r.type) },
-    { header: 'data', get: (r) => recordToText(r).split('\t').slice(4).join('\t') },
+    { header: 'class', get: (r) => r.class },
+    { header: 'type', get: (r) => r.type },
+    { header: 'data', get: (r) => r.data },
   ]);
-}
-
-function flagList(m: Message): string[] {
-  const f = m.flags;
-  return (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((k) => f[k]);
-}
-
-function recordJson(r: ResourceRecord): Record<string, unknown> {
-  return { name: r.name === '' ? '.' : `${r.name}.`, ttl: r.ttl, class: className(r.class), type: typeName(r.type), data: recordToText(r).split('\t').slice(4).join('\t') };
 }
 
 async function runQuery(name: string, typeText: string, opts: { server: Endpoint; tcp?: boolean; noedns?: boolean; timeout: number; retries: number; json?: boolean }): Promise<void> {
@@ -205,37 +198,19 @@ async function runQuery(name: string, typeText: string, opts: { server: Endpoint
     } else {
       print(`tcp  ${formatPair(t.local, opts.server)}  zone transfer: ${t.records.length + 1} records in ${t.messages} message(s), ${t.size} octets`);
       print('');
-      print(recordRows([...t.records, t.records[0]!]));
+      print(recordRows([...t.records, t.records[0]!].map(recordJson)));
     }
     return;
   }
-  const r = await query(name, type, { server: opts.server, tcp: opts.tcp, timeoutMs: opts.timeout, retries: opts.retries, edns: opts.noedns ? 0 : 1232 });
-  const m = r.response;
-  const sections = { answer: m.answers, authority: m.authorities, additional: m.additionals.filter((a) => a.type !== TYPES.OPT) };
+  const r = await dnsQuery(name, typeText, { server: { host: opts.server.address, port: opts.server.port }, tcp: opts.tcp, timeoutMs: opts.timeout, retries: opts.retries, edns: opts.noedns ? 0 : 1232, keepEvents: false });
   if (opts.json) {
-    printJson({
-      server: formatEndpoint(opts.server),
-      transport: r.transport,
-      pair: formatPair(r.local, r.server),
-      local: formatEndpoint(r.local),
-      retriedOverTcp: r.truncated !== undefined,
-      truncatedUdp: r.truncated ? { pair: formatPair(r.truncated.local, r.truncated.server), size: r.truncated.size } : null,
-      tries: r.tries,
-      id: m.id,
-      rcode: rcodeName(m.flags.rcode),
-      flags: flagList(m),
-      size: r.size,
-      question: m.questions.map((q) => ({ name: q.name === '' ? '.' : `${q.name}.`, type: typeName(q.type), class: className(q.class) })),
-      answer: sections.answer.map(recordJson),
-      authority: sections.authority.map(recordJson),
-      additional: sections.additional.map(recordJson),
-    });
+    const { server, transport, pair, local, retriedOverTcp, truncatedUdp, tries, id, rcode, flags, size, question, answer, authority, additional } = r;
+    printJson({ server, transport, pair, local, retriedOverTcp, truncatedUdp, tries, id, rcode, flags, size, question, answer, authority, additional });
   } else {
-    if (r.truncated) {
-      print(`udp  ${formatPair(r.truncated.local, r.truncated.server)}  answer truncated (TC=1, ${r.truncated.size} octets): retrying over TCP`);
-    }
-    print(`${r.transport}  ${formatPair(r.local, r.server)}  ${r.size} octets${r.tries > 1 ? ` after ${r.tries} tries` : ''}`);
-    print(`status: ${rcodeName(m.flags.rcode)}  flags: ${flagList(m).join(' ')}  id: ${m.id}`);
+    if (r.truncatedUdp) print(`udp  ${r.truncatedUdp.pair}  answer truncated (TC=1, ${r.truncatedUdp.size} octets): retrying over TCP`);
+    print(`${r.transport}  ${r.pair}  ${r.size} octets${r.tries > 1 ? ` after ${r.tries} tries` : ''}`);
+    print(`status: ${r.rcode}  flags: ${r.flags.join(' ')}  id: ${r.id}`);
+    const sections = { answer: r.answer, authority: r.authority, additional: r.additional };
     for (const [label, list] of Object.entries(sections)) {
       if (!list.length) continue;
       print(`\n${label.toUpperCase()} SECTION`);
