@@ -169,6 +169,27 @@ describe('query log to a --log-file', () => {
     expect(lines[0]).toMatch(/^\{"level":30,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","name":"socketlab-dns","pid":\d+,"event":"dns.query"/);
   });
 
+  it('reuses the kept pieces only for the same client address, port and transport and the same answer size', async () => {
+    const file = logFile();
+    const log = createLogger({ file, name: 'socketlab-dns' });
+    const server = { address: '::1', port: 53 };
+    const ql = queryLogger(log, server);
+    const meta = { qname: 'www.example.com', qtype: 'A', rcode: 'NOERROR', tc: false };
+    const calls: ['udp' | 'tcp', string, number, number][] = [
+      ['udp', '127.0.0.1', 40000, 60],
+      ['udp', '127.0.0.2', 40000, 60],
+      ['udp', '127.0.0.1', 40001, 60],
+      ['tcp', '127.0.0.1', 40000, 60],
+      ['udp', '127.0.0.1', 40000, 61],
+      ['udp', '127.0.0.1', 40000, 60],
+    ];
+    for (const [t, a, p, size] of calls) ql(t, a, p, meta, size);
+    ql.close();
+    for (const [t, a, p, size] of calls) log.info({ ...netEvent('dns.query', t, { address: a, port: p }, server), qname: meta.qname, qtype: 'A', rcode: 'NOERROR', size, tc: false }, 'dns query');
+    const lines = await settle(log, file);
+    expect(lines.slice(0, calls.length).map(strip)).toEqual(lines.slice(calls.length).map(strip));
+  });
+
   it('reaches the file within the 200 ms flush interval, whole lines beside pino\'s own records', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const file = logFile();

@@ -23,8 +23,9 @@ export interface QueryMeta {
   tc: boolean;
   /** `,"qname":...,"qtype":...,"rcode":...` built once per distinct answer. */
   fragment?: string;
-  /** The same, UTF-8 encoded, for the file path. */
-  fragmentBytes?: Buffer;
+  /** The record's end from the fragment on (`...,"size":N,"tc":...}\n`, UTF-8) for answers of `tailSize` octets. */
+  tail?: Buffer;
+  tailSize?: number;
 }
 
 export interface QueryLog {
@@ -185,15 +186,12 @@ function appendingLog(log: Logger, fd: number, timeFn: () => string, chindings: 
   // after close (a datagram answered while the sockets close): through pino, not lost
   const afterClose = viaPino(log, serverEndpoint);
   const enc = (text: string): Buffer => Buffer.from(text, 'utf8');
-  const SIZE = enc(',"size":');
-  const TAIL = enc(',"tc":false,"msg":"dns query"}\n');
-  const TAIL_TC = enc(',"tc":true,"msg":"dns query"}\n');
   const to = `","to":${JSON.stringify(server)},"pair":"`;
   const pairEnd = ` <-> ${server}"`;
   let lastMs = -1;
   let time = '';
   // `{"level":30,"time":...,<bindings>,"event":"dns.query","transport":"udp","from":"` for this millisecond
-  const heads = { udp: { ms: -1, bytes: SIZE }, tcp: { ms: -1, bytes: SIZE } };
+  const heads: Record<'udp' | 'tcp', { ms: number; bytes: Buffer }> = { udp: { ms: -1, bytes: Buffer.alloc(0) }, tcp: { ms: -1, bytes: Buffer.alloc(0) } };
   const head = (transport: 'udp' | 'tcp', now: number): Buffer => {
     if (now !== lastMs) {
       lastMs = now;
@@ -268,9 +266,16 @@ function appendingLog(log: Logger, fd: number, timeFn: () => string, chindings: 
     if (!log.isLevelEnabled('info')) return;
     const h = head(transport, Date.now());
     const c = clientPart(address, port);
-    const f = (meta.fragmentBytes ??= enc((meta.fragment ??= fragment(meta))));
-    const t = meta.tc ? TAIL_TC : TAIL;
-    const n = h.length + c.length + f.length + SIZE.length + 16 + t.length;
+    // a cached answer has one size: its tail is encoded once
+    let t = meta.tail;
+    if (t === undefined || meta.tailSize !== size) {
+      t = enc(`${(meta.fragment ??= fragment(meta))},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`);
+      if (meta.tail === undefined) {
+        meta.tail = t;
+        meta.tailSize = size;
+      }
+    }
+    const n = h.length + c.length + t.length;
     if (off + n > buf.length) {
       flush();
       if (n > buf.length) buf = Buffer.allocUnsafeSlow(n);
@@ -279,20 +284,9 @@ function appendingLog(log: Logger, fd: number, timeFn: () => string, chindings: 
     off += h.length;
     buf.set(c, off);
     off += c.length;
-    buf.set(f, off);
-    off += f.length;
-    buf.set(SIZE, off);
-    off = putDecimal(buf, off + SIZE.length, size);
     buf.set(t, off);
     off += t.length;
     lines++;
     if (live) flush();
   }, { fast: true, flush, close });
-}
-
-/** Writes the decimal digits of a non-negative integer at `off`; returns the offset after them. */
-function putDecimal(buf: Buffer, off: number, v: number): number {
-  if (v >= 10) off = putDecimal(buf, off, Math.floor(v / 10));
-  buf[off] = 48 + (v % 10);
-  return off + 1;
 }
