@@ -2,7 +2,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { bold, cyan, dim } from '../format.js';
 import type { EventLog, LabEvent } from '../observe/events.js';
 import type { RunOutput } from './runner.js';
-import { foreground, killGroup } from './exec.js';
+import { foreground, killGroup } from '../core/process.js';
 
 const laneName = (key: string): string => key.replace(/^svc:/, '');
 
