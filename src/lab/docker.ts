@@ -14,7 +14,7 @@ import { segmentIpam, subnetOf } from '../hosts/docker/plan.js';
 export const LAB_MOUNT = '/lab';
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, dhclient, udhcpc, radvd, ping). */
+/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, dhclient, udhcpc, radvd, dnsmasq, ping). */
 export const IMAGE_PACKAGES = Object.keys(LAB_TOOLS);
 
 /** A port a service listens on, as `7007/tcp`. */
@@ -236,6 +236,12 @@ function writeExport(file: LabSpec, dir: string, opts: { force?: boolean; image?
         const ports = svc.program ? [] : servicePorts(args).ports;
         if (ports.some((p) => p.port < 1024)) caps.add('NET_BIND_SERVICE');
         if (ports.length) c.expose = ports.map((p) => `${p.port}/${p.proto}`);
+      }
+      // a program (dnsmasq) or a step's client (dhclient) names no --port: the host's listening checks say which
+      if (i === 0) {
+        const checked = spec.checks.flatMap((ch) => (ch.kind === 'listening' && !ch.absent && ch.host === host.name ? [`${fill(String(ch.port), scope, 'port')}/${ch.proto}`] : []));
+        const expose = [...new Set([...((c.expose as string[] | undefined) ?? []), ...checked])];
+        if (expose.length) c.expose = expose;
       }
       if (i === 0) {
         c.hostname = host.name;

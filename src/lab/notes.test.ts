@@ -28,7 +28,7 @@ describe('notes corrections box', () => {
     const all = new Map(labs.map((l) => [l, labNotesCorrections(join(labsDir, l))]));
     for (const [lab, items] of all) expect(items.length, lab).toBeGreaterThan(0);
     const text = (lab: string): string => all.get(lab)!.map((i) => `${i.notes} ${i.really}`).join('\n');
-    for (const fact of [/DHCPv6 = SLAAC/, /RFC 4862/, /RFC 8415/, /port 546/, /on 547/, /M flag/, /O flag/]) expect(text('10-slaac')).toMatch(fact);
+    for (const lab of ['10-slaac', '11-dhcpv6']) for (const fact of [/DHCPv6 = SLAAC/, /RFC 4862/, /RFC 8415/, /port 546/, /on 547/, /M flag/, /O flag/]) expect(text(lab), lab).toMatch(fact);
     expect(text('06-dns')).toMatch(/NOTIFY[\s\S]*UDP[\s\S]*RFC 7766[\s\S]*EDNS[\s\S]*853/);
     expect(text('03-handshake')).toMatch(/[Gg]uaranteed[\s\S]*retransmi[\s\S]*accept\(\)/);
     expect(text('03-handshake')).toMatch(/4 minutes/);

@@ -22,6 +22,7 @@ export const LAB_TOOLS: Record<string, string> = {
   'isc-dhcp-client': 'dhclient',
   udhcpc: 'udhcpc',
   radvd: 'radvd',
+  'dnsmasq-base': 'dnsmasq',
   procps: 'ps',
   'net-tools': 'netstat',
 };
