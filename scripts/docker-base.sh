@@ -10,7 +10,7 @@ set -eu
 IMAGE=${1:-socketlab-base:bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What the labs run in a host: ip/ss, ping, tcpdump, dig, two DHCP clients, radvd, ps, netstat.
-TOOLS=iproute2,iputils-ping,tcpdump,bind9-dnsutils,isc-dhcp-client,udhcpc,radvd,procps,net-tools,ca-certificates
+TOOLS=iproute2,iputils-ping,tcpdump,bind9-dnsutils,isc-dhcp-client,udhcpc,radvd,procps,net-tools,python3,openssl,curl,ca-certificates
 
 die() { echo "docker-base.sh: $*" >&2; exit 2; }
 

@@ -58,6 +58,20 @@ export function servicePorts(args: string[]): { address: string; ports: Exported
   }
 }
 
+/** The ports a lab's listening checks expect on `host` (what the programs there serve). */
+function checkedPorts(spec: LabSpec, host: string, scope: TemplateScope): ExportedPort[] {
+  const seen = new Set<string>();
+  const out: ExportedPort[] = [];
+  for (const c of spec.checks) {
+    if (c.kind !== 'listening' || c.absent || (c.host ?? spec.hosts[0]!.name) !== host) continue;
+    const p = { port: Number(fill(String(c.port), scope, 'port')), proto: c.proto };
+    if (seen.has(`${p.port}/${p.proto}`)) continue;
+    seen.add(`${p.port}/${p.proto}`);
+    out.push(p);
+  }
+  return out;
+}
+
 /** Values for `${...}` without running anything: vars, the mount point, each service's port and address. */
 export function staticScope(spec: LabSpec): TemplateScope {
   const scope: TemplateScope = { ...spec.vars, run_dir: LAB_MOUNT, lab_dir: LAB_MOUNT };
@@ -228,7 +242,9 @@ function writeExport(spec: LabSpec, dir: string, opts: { force?: boolean; image?
       let args: string[] = [];
       if (svc) {
         args = splitCommand(fill(svc.run, scope, `services[${svc.name}].run`));
-        const ports = svc.program ? [] : servicePorts(args).ports;
+        // a program's ports are in arguments socketlab cannot read: the lab's listening checks on its host
+        // name them (on the host's first container: the others share its network and may not expose)
+        const ports = svc.program ? (i === 0 ? checkedPorts(spec, host.name, scope) : []) : servicePorts(args).ports;
         if (ports.some((p) => p.port < 1024)) caps.add('NET_BIND_SERVICE');
         if (ports.length) c.expose = ports.map((p) => `${p.port}/${p.proto}`);
       }
