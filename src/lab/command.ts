@@ -11,11 +11,11 @@ import { chooseBackend, LabRun, teardownState, type RunOutput } from './runner.j
 import { parseBackend, BACKENDS, type BackendChoice } from '../hosts/index.js';
 import { checkDockerReady } from '../hosts/docker/topology.js';
 import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
-import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
+import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from '../core/process.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { onOutputClosed } from '../core/output-closed.js';
-import { onShutdown, untilShutdown } from '../core/shutdown.js';
+import { onHangup, onShutdown, untilShutdown } from '../core/shutdown.js';
 import { renderReport, verdictOf, writeReport } from './report.js';
 import { LabSession } from './live-session.js';
 import { exportDocker, staticScope } from './docker.js';
@@ -118,12 +118,12 @@ function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () =>
   };
   // output piped into `head` that went away: nobody is watching, so tear the lab down and exit
   const offOutput = onOutputClosed(() => stop(typeof process.exitCode === 'number' ? process.exitCode : 0)());
-  process.on('SIGHUP', onHup);
+  const offHup = onHangup(onHup);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   return () => {
     offShutdown();
-    process.off('SIGHUP', onHup);
+    offHup();
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
     offOutput();

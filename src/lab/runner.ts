@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { EphemeralRange } from '../ports/registry.js';
 import { parseEndpoint } from '../socket-pair.js';
-import type { BackendName, HostProcess, HostTopology, LabHost, TopologySpec } from '../hosts/backend.js';
+import type { BackendName, HostExecResult as ExecResult, HostProcess, HostTopology, LabHost, TopologySpec } from '../hosts/backend.js';
 import { BACKENDS, type BackendChoice } from '../hosts/index.js';
 import { processHost, type LocalProcess, type ProcessHost } from '../hosts/local.js';
 import { hostSockets } from '../hosts/sockets.js';
 import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
 import { fill, type TemplateScope } from './template.js';
-import { execArgv, foreground, killGroup, procStartTime, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { foreground, killGroup, procStartTime, run, sleep, stopProcess } from '../core/process.js';
+import { splitCommand } from './exec.js';
 import { acquireStartLock, freshRunDir, readState, removeState, stateIsLive, writeState, type RunProcess, type RunState } from './state.js';
 import { stepHeader } from './output.js';
 import { sleepLong } from '../core/timers.js';
@@ -438,7 +439,7 @@ export async function teardownState(state: RunState, topology?: HostTopology, pr
     } catch {
       // not root, or nothing left
     }
-    const left = (await execArgv(['ip', 'netns', 'list'], { timeoutMs: 5_000 })).stdout
+    const left = (await run(['ip', 'netns', 'list'], { timeoutMs: 5_000 })).stdout
       .split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`sl-${state.topologyId}-`));
     if (left.length > 0) {
       process.stderr.write(`socketlab: could not remove ${left.join(', ')}; as a last resort run "sudo socketlab netns clean"\n`);

@@ -2,7 +2,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { bold, cyan, dim } from '../format.js';
 import type { EventLog, LabEvent } from '../observe/events.js';
 import type { RunOutput } from './runner.js';
-import { foreground, killGroup } from './exec.js';
+import { foreground, killGroup } from '../core/process.js';
 
 /** How long the wire must stay quiet after a packet before a step's packet group counts as done. */
 export const GROUP_QUIET_MS = 300;
