@@ -59,6 +59,20 @@ export function servicePorts(args: string[]): { address: string; ports: Exported
   }
 }
 
+/** The ports a lab's listening checks expect on `host` (what the programs there serve). */
+function checkedPorts(spec: LabSpec, host: string, scope: TemplateScope): ExportedPort[] {
+  const seen = new Set<string>();
+  const out: ExportedPort[] = [];
+  for (const c of spec.checks) {
+    if (c.kind !== 'listening' || c.absent || (c.host ?? spec.hosts[0]!.name) !== host) continue;
+    const p = { port: Number(fill(String(c.port), scope, 'port')), proto: c.proto };
+    if (seen.has(`${p.port}/${p.proto}`)) continue;
+    seen.add(`${p.port}/${p.proto}`);
+    out.push(p);
+  }
+  return out;
+}
+
 /** Values for `${...}` without running anything: vars (OVER them: a seed's), the mount point, each service's port and address. */
 export function staticScope(file: LabSpec, over: Record<string, string> = {}): TemplateScope {
   const vars = labVars(file, over);
@@ -238,9 +252,11 @@ function writeExport(file: LabSpec, dir: string, opts: { force?: boolean; image?
         if (ports.length) c.expose = ports.map((p) => `${p.port}/${p.proto}`);
       }
       // a program (dnsmasq) or a step's client (dhclient) names no --port: the host's listening checks say which
+      // (on the host's first container: the others share its network and may not expose)
       if (i === 0) {
-        const checked = spec.checks.flatMap((ch) => (ch.kind === 'listening' && !ch.absent && ch.host === host.name ? [`${fill(String(ch.port), scope, 'port')}/${ch.proto}`] : []));
-        const expose = [...new Set([...((c.expose as string[] | undefined) ?? []), ...checked])];
+        const checked = checkedPorts(spec, host.name, scope);
+        if (checked.some((p) => p.port < 1024)) caps.add('NET_BIND_SERVICE');
+        const expose = [...new Set([...((c.expose as string[] | undefined) ?? []), ...checked.map((p) => `${p.port}/${p.proto}`)])];
         if (expose.length) c.expose = expose;
       }
       if (i === 0) {

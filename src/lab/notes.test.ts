@@ -37,5 +37,6 @@ describe('notes corrections box', () => {
     expect(text('01-ports')).toMatch(/DHCP 67\/68 and TFTP 69 as TCP[\s\S]*UDP only/);
     expect(text('02-socket-pairs')).toMatch(/-p[\s\S]*Windows/);
     expect(text('09-ephemeral-exhaustion')).toMatch(/60 s[\s\S]*4 minutes/);
+    expect(text('12-web')).toMatch(/443[\s\S]*TLS[\s\S]*UDP[\s\S]*port 53[\s\S]*32768-60999[\s\S]*49152-65535/);
   });
 });

@@ -206,6 +206,11 @@ export class LabRun {
 
   /** The host NAME runs on; attaches to the running topology when another process built it (lab check). */
   async host(name: string): Promise<LabHost> {
+    // a namespace host of a lab that is down (lab status after lab run) is not this machine: its
+    // checks' commands would send traffic from the machine's own network
+    if (this.backendName === 'local' && this.spec.hosts.some((h) => h.name === name && h.kind === 'netns')) {
+      throw new LabError('LAB_ERR_LAB_RUN', `host ${name} is a network namespace and lab ${this.spec.name} is down: "sudo socketlab lab up ${this.spec.name}" first`);
+    }
     if (!this.topology) {
       const backend = this.backendName;
       const { topo, alias } = topologyFor(this.spec, backend, this.state.topologyId ?? 'local');
