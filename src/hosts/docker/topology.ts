@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { LabError } from '../../errors.js';
 import type { BuildOptions, HostBackend, HostTopology, LabHost, TopologySpec } from '../backend.js';
 import { cleanDocker } from './clean.js';
+import { allowBridge, removeUserRules } from './firewall.js';
 import { connectEngine, engineError, LAB_LABEL, statusOf } from './engine.js';
 import { execInContainer, PID_DIR, startInContainer } from './exec.js';
 import { DEFAULT_TAG } from './image.js';
@@ -40,6 +41,8 @@ class DockerTopology implements HostTopology {
   readonly hosts: Record<string, LabHost> = {};
   private readonly containers: Docker.Container[] = [];
   private readonly networks: Docker.Network[] = [];
+  /** the lab networks' bridges: close() removes the DOCKER-USER rules made for them */
+  private readonly bridges: string[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -63,6 +66,8 @@ class DockerTopology implements HostTopology {
     });
     this.networks.push(net);
     if (n.ipv6) quietBridge(n.bridge);
+    this.bridges.push(n.bridge);
+    await allowBridge(n.bridge, labels[LAB_LABEL]!);
   }
 
   async addHost(h: PlannedHost, plan: { networks: PlannedNetwork[]; routes: { host: string; to: string; via: string }[] }, opts: BuildOptions, labels: Record<string, string>): Promise<void> {
@@ -142,6 +147,7 @@ class DockerTopology implements HostTopology {
           if (statusOf(err) !== 404) errors.push(String((err as Error).message));
         });
       }
+      if (this.bridges.length > 0) await removeUserRules(undefined, this.bridges).catch((err: unknown) => errors.push(String((err as Error).message)));
       if (errors.length) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id}: could not remove everything (${errors.join('; ')}); run socketlab docker clean`);
     })());
   }
