@@ -48,8 +48,7 @@ export class LabSession {
       {
         hosts: this.spec.hosts.map((h) => h.name),
         segments: this.spec.segments,
-        netns: st.netns,
-        ...(st.topologyId && { topologyId: st.topologyId }),
+        ...run.reach(),
         runDir: st.runDir,
         services: () =>
           this.spec.services.map((s) => {
