@@ -7,7 +7,8 @@
 #   servers, radvd for the SLAAC lab, chromium for the HTML report, script (bsdutils) for --step on a
 #   terminal, zsh and fish for the completion scripts, python3 for a student's own server in a task,
 #   curl and openssl for the web lab (a browser, an HTTPS server and its certificate),
-#   docker.io, docker-compose and debootstrap for labs in Docker (the engine and a registry-free base image).
+#   docker.io, docker-compose and debootstrap for labs in Docker (the engine and a registry-free base image),
+#   iptables to make a machine look like one where dockerd runs with its rules.
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
   echo "peers: apt-get needs root; run: sudo npm run peers" >&2
@@ -16,7 +17,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  iproute2 net-tools procps iputils-ping tcpdump bind9-dnsutils isc-dhcp-client udhcpc \
+  iproute2 net-tools procps iputils-ping tcpdump iptables bind9-dnsutils isc-dhcp-client udhcpc \
   socat dnsperf dnsmasq-base kea-admin kea-dhcp4-server radvd chromium bsdutils zsh fish python3 \
   curl openssl \
   docker.io docker-compose debootstrap \

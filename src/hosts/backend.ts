@@ -44,6 +44,20 @@ export interface HostInterface {
   address?: string;
 }
 
+/** A network namespace of a lab, as reached from this machine (the live view's captures, `ip link` and `ss`). */
+export interface LocalNetns {
+  /** The argv prefix that runs a program of this machine in it: `ip netns exec NS`, `nsenter --net=/proc/PID/ns/net`; [] for this machine's own. */
+  prefix: string[];
+  /** What to call it: the namespace, the container. */
+  label: string;
+}
+
+/** Where one segment's frames can be captured on this machine: `tcpdump -i ifname`, run behind netns.prefix. */
+export interface SegmentTap {
+  ifname: string;
+  netns: LocalNetns;
+}
+
 /** What a command run on a host left (any backend): the core runner's result, less what only a local process has. */
 export type HostExecResult = Pick<ExecResult, 'code' | 'stdout' | 'stderr' | 'timedOut'>;
 
@@ -79,12 +93,16 @@ export interface LabHost {
   cli(args: string[]): string[];
   /** The host's socket table, when the backend reads it its own way (else the runner runs ss through exec). */
   sockets?(opts: ListSocketsOptions): Promise<SocketRecord[]>;
+  /** Its network namespace, when that is on this machine and reachable (root): not for localhost hosts or a remote engine. */
+  readonly localNetns?: LocalNetns;
 }
 
 export interface HostTopology {
   readonly backend: BackendName;
   readonly id: string;
   readonly hosts: Readonly<Record<string, LabHost>>;
+  /** Per segment, where its frames pass on this machine (netns: the switch namespace's bridge; Docker: the network's bridge); absent when they do not. */
+  readonly taps?: Readonly<Record<string, SegmentTap>>;
   /** Stops every process and removes every host and segment. Safe to call twice. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

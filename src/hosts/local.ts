@@ -75,7 +75,7 @@ export function processHost(name: string, opts: { prefix?: string[]; netns?: str
   return {
     name,
     interfaces: opts.interfaces ?? [],
-    ...(opts.netns !== undefined && { netns: opts.netns }),
+    ...(opts.netns !== undefined && { netns: opts.netns, localNetns: { prefix, label: opts.netns } }),
     exec: async (argv, o = {}): Promise<HostExecResult> => {
       if (o.input !== undefined) throw new LabError('LAB_ERR_INTERNAL', 'exec with input is not supported on local hosts');
       return run(full(argv), { timeoutMs: o.timeoutMs ?? 30_000, env: { ...env, ...o.env } });

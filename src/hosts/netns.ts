@@ -1,6 +1,6 @@
 import { cleanNetns, createTopology } from '../netns/index.js';
-import { namespaceName } from '../netns/names.js';
-import type { BuildOptions, HostBackend, HostTopology, TopologySpec } from './backend.js';
+import { bridgeName, namespaceName, switchNamespace } from '../netns/names.js';
+import type { BuildOptions, HostBackend, HostTopology, SegmentTap, TopologySpec } from './backend.js';
 import { processHost } from './local.js';
 
 /** The hosts of a namespace topology: one `ip netns exec` prefix each. */
@@ -20,7 +20,10 @@ export const netnsBackend: HostBackend = {
     const topo = await createTopology(spec);
     const hosts = hostsOf(spec, topo.id, opts, (h) => topo.hosts[h]?.interfaces ?? []);
     const close = (): Promise<void> => topo.close();
-    return { backend: 'netns', id: topo.id, hosts, close, [Symbol.asyncDispose]: close };
+    // every segment's bridge sits in the switch namespace
+    const sw = switchNamespace(topo.id);
+    const taps = Object.fromEntries((spec.segments ?? []).map((s): [string, SegmentTap] => [s.name, { ifname: bridgeName(s.name), netns: { prefix: ['ip', 'netns', 'exec', sw], label: sw } }]));
+    return { backend: 'netns', id: topo.id, hosts, taps, close, [Symbol.asyncDispose]: close };
   },
   attach: async (spec, opts) => {
     const id = spec.id!;

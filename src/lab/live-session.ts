@@ -60,8 +60,7 @@ export class LabSession {
         hosts: this.spec.hosts.map((h) => h.name),
         // the run's own addresses (a seed's subnet), not the lab file's placeholders
         segments: run.spec.segments,
-        netns: st.netns,
-        ...(st.topologyId && { topologyId: st.topologyId }),
+        ...run.reach(),
         runDir: st.runDir,
         services: () =>
           this.spec.services.map((s) => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { EphemeralRange } from '../ports/registry.js';
 import { parseEndpoint } from '../socket-pair.js';
-import type { BackendName, HostExecResult as ExecResult, HostProcess, HostTopology, LabHost, TopologySpec } from '../hosts/backend.js';
+import type { BackendName, HostExecResult as ExecResult, HostProcess, HostTopology, LabHost, LocalNetns, SegmentTap, TopologySpec } from '../hosts/backend.js';
 import { BACKENDS, type BackendChoice } from '../hosts/index.js';
 import { processHost, type LocalProcess, type ProcessHost } from '../hosts/local.js';
 import { hostSockets } from '../hosts/sockets.js';
@@ -228,6 +228,16 @@ export class LabRun {
   /** Runs one command line of the lab file on HOST. */
   async execLine(host: string, line: string, where: string, timeoutMs = 30_000): Promise<ExecResult> {
     return (await this.host(host)).exec(this.argvFor(line, where), { timeoutMs });
+  }
+
+  /** What this machine can observe of the built lab (the live view): each lab host's network namespace, each segment's capture point. */
+  reach(): { netns: Record<string, LocalNetns>; taps: Record<string, SegmentTap> } {
+    const netns: Record<string, LocalNetns> = {};
+    for (const h of this.spec.hosts) {
+      const built = this.topology?.hosts[this.alias[h.name] ?? h.name];
+      if (built?.localNetns) netns[h.name] = built.localNetns;
+    }
+    return { netns, taps: { ...this.topology?.taps } };
   }
 
   /** The namespace of a host, or undefined on localhost and in Docker. */

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { LabError } from '../errors.js';
+import type { SegmentTap } from '../hosts/backend.js';
 import { PcapReader } from './pcap.js';
 import { decodeFrame, type Packet } from './packet.js';
 
-/** One tcpdump on one segment's bridge, inside the switch namespace. */
+/** One tcpdump on one segment's bridge (the netns switch namespace's, or a Docker network's). */
 export interface SegmentCapture {
   segment: string;
   pid: number | undefined;
@@ -14,13 +15,16 @@ export interface SegmentCapture {
 }
 
 /**
- * Starts `tcpdump -i BRIDGE -w -` in NETNS (the switch namespace holding the segment's bridge) and
+ * Starts `tcpdump -i IFNAME -w -` where the segment's tap is (behind its namespace prefix) and
  * resolves once tcpdump says it is listening, so nothing the lab sends afterwards is missed. Every
  * frame is decoded and handed to onPacket; the raw pcap also goes to pcapFile (open it in Wireshark).
  */
-export async function captureSegment(opts: { netns: string; bridge: string; segment: string; pcapFile?: string; onPacket: (p: Packet) => void }): Promise<SegmentCapture> {
+export async function captureSegment(opts: { tap: SegmentTap; segment: string; pcapFile?: string; onPacket: (p: Packet) => void }): Promise<SegmentCapture> {
+  const { ifname, netns } = opts.tap;
+  const where = netns.label ? `${ifname} (${netns.label})` : ifname;
   // -U: write each packet as it comes; --immediate-mode: no kernel buffering delay; -s 0 whole frames
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', opts.netns, 'tcpdump', '-i', opts.bridge, '-w', '-', '-U', '--immediate-mode', '-n', '-s', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...netns.prefix, 'tcpdump', '-i', ifname, '-w', '-', '-U', '--immediate-mode', '-n', '-s', '0'];
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const reader = new PcapReader();
   const file: WriteStream | undefined = opts.pcapFile ? createWriteStream(opts.pcapFile) : undefined;
   let n = 0;
@@ -40,7 +44,7 @@ export async function captureSegment(opts: { netns: string; bridge: string; segm
   });
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LabError('LAB_ERR_LAB_RUN', `tcpdump on ${opts.bridge} (${opts.netns}) not ready after 10 s: ${stderr.trim() || 'no output'}`)), 10_000);
+    const timer = setTimeout(() => reject(new LabError('LAB_ERR_LAB_RUN', `tcpdump on ${where} not ready after 10 s: ${stderr.trim() || 'no output'}`)), 10_000);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
       if (/listening on/.test(stderr)) {
@@ -54,7 +58,7 @@ export async function captureSegment(opts: { netns: string; bridge: string; segm
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      reject(new LabError('LAB_ERR_LAB_RUN', `tcpdump on ${opts.bridge} exited (${code}) before listening: ${stderr.trim()}`));
+      reject(new LabError('LAB_ERR_LAB_RUN', `tcpdump on ${where} exited (${code}) before listening: ${stderr.trim()}`));
     });
   });
   return {

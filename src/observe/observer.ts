@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { bridgeName, switchNamespace } from '../netns/names.js';
+import type { LocalNetns, SegmentTap } from '../hosts/backend.js';
 import { captureSegment, type SegmentCapture } from './capture.js';
 import { EventLog, type LabEvent } from './events.js';
 import { placePacket, learn, laneOrder, UNKNOWN_LANE, type HostTable } from './lanes.js';
@@ -23,9 +23,10 @@ function hasTcpdump(): boolean {
 export interface ObservedLab {
   hosts: string[];
   segments: { name: string; members: { host: string; address?: string }[] }[];
-  /** host -> namespace; empty on localhost */
-  netns: Record<string, string>;
-  topologyId?: string;
+  /** host -> its network namespace as reached from this machine (a namespace, a container); none for this machine itself */
+  netns: Record<string, LocalNetns>;
+  /** segment -> where its frames can be captured here; packets need one for every segment */
+  taps: Record<string, SegmentTap>;
   runDir: string;
   /** the lab's services, in the lab's order; logFile for socketlab services, port from the ready line; watch: the port a capture service captures */
   services: () => { name: string; host: string; logFile?: string; port?: number; capture?: boolean; watch?: number }[];
@@ -57,6 +58,7 @@ export class Observer {
   private nextId = 1;
   private readonly lanes = new Set<string>();
   private readonly capturedPairs = new Set<string>();
+  private readonly refreshedFor = new Map<string, number>();
   private readonly table: HostTable = { macs: new Map(), ips: new Map(), segments: new Map() };
   private pausedTotal = 0;
   private pausedAt?: number;
@@ -67,8 +69,10 @@ export class Observer {
     private readonly lab: ObservedLab,
     readonly log: EventLog,
   ) {
-    // packets need tcpdump on the segments; without it (not installed) the services' logs still tell the story
-    this.mode = lab.topologyId && Object.keys(lab.netns).length > 0 && hasTcpdump() ? 'packets' : 'logs';
+    // packets need tcpdump on the segments; without it (not installed), or with the segments out of
+    // reach (a remote Docker engine), the services' logs still tell the story
+    const tapped = lab.segments.length > 0 && lab.segments.every((s) => lab.taps[s.name]);
+    this.mode = tapped && hasTcpdump() ? 'packets' : 'logs';
   }
 
   /** Starts the captures (resolves once every tcpdump listens) and the pollers. Call before the services start. */
@@ -82,20 +86,20 @@ export class Observer {
         for (const m of s.members) if (m.address) this.table.ips.set(m.address.split('/')[0]!, m.host);
       }
       this.refreshMacs();
-      order.forEach((h, i) => this.addLane(h, h, this.lab.netns[h] ?? '', i));
-      const sw = switchNamespace(this.lab.topologyId!);
+      order.forEach((h, i) => this.addLane(h, h, this.lab.netns[h]?.label ?? '', i));
       for (const s of this.lab.segments) {
-        this.captures.push(await captureSegment({ netns: sw, bridge: bridgeName(s.name), segment: s.name, pcapFile: join(this.lab.runDir, `capture-${s.name}.pcap`), onPacket: (p) => this.onPacket(p) }));
+        this.captures.push(await captureSegment({ tap: this.lab.taps[s.name]!, segment: s.name, pcapFile: join(this.lab.runDir, `capture-${s.name}.pcap`), onPacket: (p) => this.onPacket(p) }));
       }
       this.poller = pollTcpStates({
-        hosts: this.lab.hosts.map((h) => ({ host: h, netns: this.lab.netns[h] })),
+        hosts: this.lab.hosts.map((h) => ({ host: h, ...(this.lab.netns[h] && { prefix: this.lab.netns[h].prefix }) })),
         onChange: (c) => this.log.emit({ kind: 'state', t: Date.now(), lane: c.host, host: c.host, local: c.local, remote: c.remote, state: c.state }),
       });
     } else {
       const ports = (): Set<number> => new Set(this.lab.services().filter((s) => !s.capture && s.port).map((s) => s.port!));
       const host = this.lab.hosts[0] ?? 'local';
       this.poller = pollTcpStates({
-        hosts: [{ host }],
+        // a localhost lab in one container: its sockets are in the container's namespace
+        hosts: [{ host, ...(this.lab.netns[host] && { prefix: this.lab.netns[host].prefix }) }],
         keep: (l, r) => [l, r].some((e) => ports().has(Number(/:(\d+)$/.exec(e)?.[1]))),
         onChange: (c) => this.log.emit({ kind: 'state', t: Date.now(), lane: this.localLane(c.local), host, local: c.local, remote: c.remote, state: c.state }),
       });
@@ -173,8 +177,9 @@ export class Observer {
     for (const h of this.lab.hosts) {
       const ns = this.lab.netns[h];
       if (!ns) continue;
+      const argv = [...ns.prefix, 'ip', '-j', 'link', 'show'];
       try {
-        const links = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show'], { encoding: 'utf8', timeout: 3_000 })) as { ifname: string; address?: string }[];
+        const links = JSON.parse(execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 3_000 })) as { ifname: string; address?: string }[];
         for (const l of links) if (l.address && l.ifname !== 'lo' && l.address !== '00:00:00:00:00:00') this.table.macs.set(l.address, h);
       } catch {
         // the namespace is already gone (teardown): keep what we know
@@ -183,7 +188,11 @@ export class Observer {
   }
 
   private onPacket(p: Packet): void {
-    if (!this.table.macs.has(p.src.mac) && p.src.mac !== BROADCAST_MAC) this.refreshMacs();
+    if (!this.table.macs.has(p.src.mac) && p.src.mac !== BROADCAST_MAC && (this.refreshedFor.get(p.src.mac) ?? 0) < p.t - 2_000) {
+      // at most every 2 s per stranger (a Docker bridge's own MAC is never a host's)
+      this.refreshedFor.set(p.src.mac, p.t);
+      this.refreshMacs();
+    }
     learn(p, this.table);
     const place = placePacket(p, this.table);
     if ([place.from, ...place.to].includes(UNKNOWN_LANE)) this.addLane(UNKNOWN_LANE, 'not a lab host', '', 999);

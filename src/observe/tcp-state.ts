@@ -32,12 +32,13 @@ export function diffTables(host: string, before: Map<string, { local: string; re
 }
 
 /**
- * Polls `ss -tan` in each host's namespace (or on this machine) every intervalMs while the run
+ * Polls `ss -tan` in each host's network namespace (or on this machine) every intervalMs while the run
  * lasts; a state that lives shorter than one interval can be missed (ss has no event feed).
  * `keep` filters the sockets that belong to the lab (localhost labs: the services' ports).
  */
 export function pollTcpStates(opts: {
-  hosts: { host: string; netns?: string }[];
+  /** prefix: the argv that enters the host's network namespace (none: this machine's own) */
+  hosts: { host: string; prefix?: string[] }[];
   intervalMs?: number;
   keep?: (local: string, remote: string) => boolean;
   onChange: (c: TcpStateChange) => void;
@@ -46,8 +47,8 @@ export function pollTcpStates(opts: {
   let stopped = false;
   let polls = 0;
   let running: Promise<void> = Promise.resolve();
-  const one = async (h: { host: string; netns?: string }): Promise<void> => {
-    const r = await run(h.netns ? ['ip', 'netns', 'exec', h.netns, 'ss', '-tanH'] : ['ss', '-tanH'], { timeoutMs: 5_000, killSignal: 'SIGTERM', group: false });
+  const one = async (h: { host: string; prefix?: string[] }): Promise<void> => {
+    const r = await run([...(h.prefix ?? []), 'ss', '-tanH'], { timeoutMs: 5_000, killSignal: 'SIGTERM', group: false });
     if (r.code !== 0 || r.error || stopped) return;
     let now = tcpTable(r.stdout);
     if (opts.keep) now = new Map([...now].filter(([, v]) => opts.keep!(v.local, v.remote)));

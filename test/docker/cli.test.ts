@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AS_NOBODY, runCli } from '../helpers/cli.js';
 import { cleanDocker } from '../../src/hosts/docker/clean.js';
-import { describeDocker, ensureImage, labelled } from './helpers.js';
+import { describeDocker, dockerUserChain, ensureImage, labelled } from './helpers.js';
 
 const lab = `test-kill-${randomBytes(3).toString('hex')}`;
 const TOPOLOGY = fileURLToPath(new URL('../../dist/hosts/docker/topology.js', import.meta.url));
@@ -76,10 +76,15 @@ describeDocker('image build and docker clean against the engine', () => {
     child.kill('SIGKILL');
     await once(child, 'close');
     expect((await labelled(lab)).length).toBe(3); // two containers and one network survive the runner
+    // and, on an engine with its iptables rules, the DOCKER-USER rule for the lab's bridge
+    const chain = dockerUserChain();
+    if (chain !== undefined) expect(chain).toContain(`socketlab.lab=${lab}`);
 
     const r = await runCli(['docker', 'clean', '--lab', lab]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/removed network sl-\w+-lan/);
+    if (chain !== undefined) expect(r.stdout).toMatch(/removed iptables rule DOCKER-USER slb-\w+-0/);
     expect(await labelled(lab)).toEqual([]);
+    expect(dockerUserChain() ?? '').not.toContain(`socketlab.lab=${lab}`);
   });
 });

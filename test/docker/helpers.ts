@@ -67,3 +67,9 @@ export async function labelled(lab: string): Promise<string[]> {
   const networks = await docker.listNetworks({ filters });
   return [...containers.map((c) => `container ${c.Names[0]}`), ...networks.map((n) => `network ${n.Name}`)];
 }
+
+/** `iptables -S DOCKER-USER`, or undefined where that chain is absent (engine with --iptables=false) or not readable (not root). */
+export function dockerUserChain(family: 'iptables' | 'ip6tables' = 'iptables'): string | undefined {
+  const r = spawnSync(family, ['-w', '-S', 'DOCKER-USER'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : undefined;
+}

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, runCli } from '../helpers/cli.js';
+import { hasPeer } from '../helpers/peers.js';
 import { cleanDocker } from '../../src/hosts/docker/clean.js';
 import { describeDocker, ensureImage, labelled } from './helpers.js';
 
@@ -19,7 +20,8 @@ function oneLineExit2(r: { code: number | null; stdout: string; stderr: string }
   expect(r.code).toBe(2);
 }
 
-interface Report { exitCode: number; passed: boolean; error?: string; checks: { name: string; passed: boolean; detail?: string }[] }
+interface PacketEvent { kind: 'packet'; t: number; segment: string; from: string; to: string[]; summary: string; src: string; dst: string; source: string; layers: { name: string; fields: Record<string, unknown> }[] }
+interface Report { exitCode: number; passed: boolean; error?: string; checks: { name: string; passed: boolean; detail?: string }[]; events?: ({ kind: string } | PacketEvent)[] }
 
 async function runLab(lab: string, extra: string[] = []): Promise<{ code: number | null; report: Report; stderr: string }> {
   const r = await runCli(['lab', 'run', lab, '--backend', 'docker', '--json', ...extra], { env, timeoutMs: 280_000 });
@@ -80,6 +82,32 @@ describeDocker('labs in Docker (--backend docker)', () => {
     },
     300_000,
   );
+
+  it.runIf(process.getuid?.() === 0 && hasPeer('tcpdump'))("07-dhcp --json: every frame on the segment's bridge is one packet event, DORA with MACs and the hosts' lanes", async () => {
+    try {
+      const { code, report } = await runLab('07-dhcp');
+      expect(code).toBe(0);
+      const packets = (report.events ?? []).filter((e): e is PacketEvent => e.kind === 'packet');
+      // captured on the bridge, not rebuilt from the servers' logs
+      expect(packets.length).toBeGreaterThan(0);
+      expect(packets.every((p) => p.source === 'capture' && p.segment === 'lan')).toBe(true);
+      const discover = packets.find((p) => p.summary.startsWith('DHCPDISCOVER'));
+      expect(discover).toMatchObject({ src: '0.0.0.0:68', dst: '255.255.255.255:67', from: 'pc1', to: ['pc2', 'server'] });
+      expect(discover!.layers[0]).toMatchObject({ name: 'Ethernet', fields: { src: 'aa:bb:cc:00:07:01', dst: 'ff:ff:ff:ff:ff:ff' } });
+      expect(packets.find((p) => p.summary.startsWith('DHCPOFFER'))).toMatchObject({ from: 'server', dst: '255.255.255.255:68' });
+      // the lanes are the lab's hosts; the only stranger is Docker's own address on the bridge (10.0.7.254, an IGMP report at times)
+      expect(new Set(packets.flatMap((p) => [p.from, ...p.to]).filter((l) => l !== '?'))).toEqual(new Set(['pc1', 'pc2', 'server']));
+      expect(packets.filter((p) => p.from === '?').map((p) => p.src.split(':')[0]).filter((ip) => ip !== '10.0.7.254')).toEqual([]);
+      // one arrow per frame: as many as tcpdump reads back from the run's capture, none twice
+      const dir = join(work, 'run', '07-dhcp');
+      const frames = readdirSync(dir).filter((f) => f.endsWith('.pcap')).reduce((n, f) => n + execFileSync('tcpdump', ['-r', join(dir, f), '-n'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).length, 0);
+      expect(packets.length).toBe(frames);
+      const keys = packets.map((p) => [p.t, p.summary, p.src, p.dst].join(' '));
+      expect(new Set(keys).size).toBe(keys.length);
+    } finally {
+      await cleanDocker('07-dhcp');
+    }
+  }, 300_000);
 
   it('a deliberately broken lab still fails in Docker: the router does not forward, the check across it FAILs (exit 1)', async () => {
     const file = join(work, 'broken.yaml');

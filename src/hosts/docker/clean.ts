@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { connectEngine, engineError, LAB_LABEL, statusOf } from './engine.js';
+import { removeUserRules } from './firewall.js';
 
 /** The label filter for one lab, or for every lab. */
 export function labFilter(lab?: string): string {
@@ -8,8 +9,9 @@ export function labFilter(lab?: string): string {
 
 /**
  * Removes every container (running or not, with its anonymous volumes) and then every network
- * labelled `socketlab.lab` (=LAB when given). Needs no state file, so it also works after kill -9
- * of the runner. Returns what it removed, as `container NAME` / `network NAME`.
+ * labelled `socketlab.lab` (=LAB when given), then the DOCKER-USER rules commented `socketlab.lab=`
+ * (=LAB) that let frames stay on their bridges. Needs no state file, so it also works after kill -9
+ * of the runner. Returns what it removed, as `container NAME` / `network NAME` / `iptables rule ...`.
  */
 export async function cleanDocker(lab?: string, docker?: Docker): Promise<string[]> {
   const engine = docker ?? (await connectEngine());
@@ -40,5 +42,6 @@ export async function cleanDocker(lab?: string, docker?: Docker): Promise<string
   } catch (err) {
     throw engineError(err);
   }
+  removed.push(...(await removeUserRules(lab)));
   return removed.sort();
 }

@@ -30,7 +30,7 @@ Without a registry (no docker pull), make a base first:
   const docker = program.command('docker').description('Docker resources of socketlab labs (all labelled socketlab.lab)');
   docker
     .command('clean')
-    .description('remove every container and network labelled socketlab.lab (after a crash or kill -9 of a lab run)')
+    .description('remove every container and network labelled socketlab.lab, and the DOCKER-USER rules socketlab added for their bridges (after a crash or kill -9 of a lab run)')
     .option('--lab <name>', 'only those of this lab')
     .option('--json', 'print JSON')
     .action(async (opts: { lab?: string; json?: boolean }) => {

@@ -1,8 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { LabError } from '../../errors.js';
-import type { BuildOptions, HostBackend, HostTopology, LabHost, TopologySpec } from '../backend.js';
+import type { BuildOptions, HostBackend, HostTopology, LabHost, LocalNetns, SegmentTap, TopologySpec } from '../backend.js';
 import { cleanDocker } from './clean.js';
+import { allowBridge, removeUserRules } from './firewall.js';
 import { connectEngine, engineError, LAB_LABEL, statusOf } from './engine.js';
 import { execInContainer, PID_DIR, startInContainer } from './exec.js';
 import { DEFAULT_TAG } from './image.js';
@@ -22,24 +23,49 @@ function endpoint(h: PlannedHost, segment: string): Docker.EndpointSettings {
   return { IPAMConfig: a.includes(':') ? { IPv6Address: a } : { IPv4Address: a } };
 }
 
-/** The bridge on the Docker host must not configure itself from a lab router's RAs (it is not a lab host). */
-function quietBridge(bridge: string): void {
+/**
+ * The bridge on the Docker host is not a lab host: on an IPv6 segment it must not configure itself
+ * from a lab router's RAs; on an IPv4-only one it has no IPv6 at all (Engine 20.10 leaves it on, and
+ * its MLD reports would show in the segment's capture as a stranger), as the netns switch has none.
+ */
+function quietBridge(bridge: string, ipv6: boolean): void {
   const dir = `/proc/sys/net/ipv6/conf/${bridge}`;
   if (!existsSync(dir)) return; // a remote engine or Docker Desktop: its VM, not this machine
-  for (const key of ['accept_ra', 'autoconf']) {
+  for (const [key, value] of ipv6 ? [['accept_ra', '0'], ['autoconf', '0']] : [['disable_ipv6', '1']]) {
     try {
-      writeFileSync(`${dir}/${key}`, '0');
+      writeFileSync(`${dir}/${key}`, value!);
     } catch {
       // not root here: the engine's host keeps its defaults
     }
   }
 }
 
+/**
+ * Whether the engine runs on this machine and we may look into its networks (root): its lab
+ * bridges are then interfaces here, where tcpdump captures a segment as the netns backend's does.
+ */
+function engineIsHere(bridges: string[]): boolean {
+  return process.getuid?.() === 0 && bridges.length > 0 && bridges.every((b) => existsSync(`/sys/class/net/${b}`));
+}
+
+/** Whether PID here is the container ID's process (an engine on this machine, and we are root), by its cgroup. */
+function isOurContainer(pid: number, id: string): boolean {
+  if (process.getuid?.() !== 0 || !(pid > 0)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(id);
+  } catch {
+    return false;
+  }
+}
+
 class DockerTopology implements HostTopology {
   readonly backend = 'docker' as const;
   readonly hosts: Record<string, LabHost> = {};
+  taps?: Record<string, SegmentTap>;
   private readonly containers: Docker.Container[] = [];
   private readonly networks: Docker.Network[] = [];
+  /** the lab networks' bridges: close() removes the DOCKER-USER rules made for them */
+  private readonly bridges: string[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -62,7 +88,9 @@ class DockerTopology implements HostTopology {
       Labels: { ...labels, 'socketlab.segment': n.segment },
     });
     this.networks.push(net);
-    if (n.ipv6) quietBridge(n.bridge);
+    quietBridge(n.bridge, n.ipv6 !== undefined);
+    this.bridges.push(n.bridge);
+    await allowBridge(n.bridge, labels[LAB_LABEL]!);
   }
 
   async addHost(h: PlannedHost, plan: { networks: PlannedNetwork[]; routes: { host: string; to: string; via: string }[] }, opts: BuildOptions, labels: Record<string, string>): Promise<void> {
@@ -101,14 +129,17 @@ class DockerTopology implements HostTopology {
     const routes = plan.routes.filter((r) => r.host === h.name);
     const r = await execInContainer(this.docker, c, h.name, ['sh', '-c', setupScript(ifaces, routes)], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new LabError('LAB_ERR_DOCKER', `setting up the interfaces of ${h.container} failed: ${(r.stderr || r.stdout).trim()}`);
-    this.hosts[h.name] = this.hostOf(h.name, c, h.interfaces);
+    // the container's network namespace, entered from this machine (the live view's ip link and ss)
+    const pid = info.State.Pid;
+    this.hosts[h.name] = this.hostOf(h.name, c, h.interfaces, isOurContainer(pid, info.Id) ? { prefix: ['nsenter', `--net=/proc/${pid}/ns/net`], label: `container ${h.container}` } : undefined);
   }
 
   /** A lab host over a running container. */
-  hostOf(name: string, c: Docker.Container, interfaces: LabHost['interfaces']): LabHost {
+  hostOf(name: string, c: Docker.Container, interfaces: LabHost['interfaces'], localNetns?: LocalNetns): LabHost {
     const host: LabHost = {
       name,
       interfaces,
+      ...(localNetns && { localNetns }),
       exec: (argv, o) => execInContainer(this.docker, c, name, argv, o),
       spawn: (argv, o) => {
         if (this.closing) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id} is closed: cannot run ${argv[0]} on ${name}`);
@@ -142,6 +173,7 @@ class DockerTopology implements HostTopology {
           if (statusOf(err) !== 404) errors.push(String((err as Error).message));
         });
       }
+      if (this.bridges.length > 0) await removeUserRules(undefined, this.bridges).catch((err: unknown) => errors.push(String((err as Error).message)));
       if (errors.length) throw new LabError('LAB_ERR_DOCKER', `topology ${this.id}: could not remove everything (${errors.join('; ')}); run socketlab docker clean`);
     })());
   }
@@ -177,6 +209,10 @@ export async function createDockerTopology(spec: TopologySpec, opts: BuildOption
   try {
     for (const n of plan.networks) await topo.addNetwork(n, labels);
     await Promise.all(plan.hosts.map((h) => topo.addHost(h, plan, opts, labels)));
+    // each segment is a bridge on the engine's machine: tcpdump -i <bridge> there sees all its frames
+    if (engineIsHere(plan.networks.map((n) => n.bridge))) {
+      topo.taps = Object.fromEntries(plan.networks.map((n): [string, SegmentTap] => [n.segment, { ifname: n.bridge, netns: { prefix: [], label: `network ${n.name}` } }]));
+    }
   } catch (err) {
     await topo.close().catch(() => undefined);
     throw err instanceof LabError ? err : engineError(err);
