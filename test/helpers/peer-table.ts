@@ -12,6 +12,7 @@ export const PEERS = {
   netstat: 'net-tools',
   ping: 'iputils-ping',
   tcpdump: 'tcpdump',
+  iptables: 'iptables',
   dig: 'bind9-dnsutils',
   dhclient: 'isc-dhcp-client',
   udhcpc: 'udhcpc',
