@@ -37,5 +37,6 @@ describe('notes corrections box', () => {
     expect(text('01-ports')).toMatch(/DHCP 67\/68 and TFTP 69 as TCP[\s\S]*UDP only/);
     expect(text('02-socket-pairs')).toMatch(/-p[\s\S]*Windows/);
     expect(text('09-ephemeral-exhaustion')).toMatch(/60 s[\s\S]*4 minutes/);
+    expect(text('13-l2-l3')).toMatch(/Layer 2 and Layer 3[\s\S]*this hop[\s\S]*next hop[\s\S]*TTL[\s\S]*NAT/);
   });
 });
