@@ -70,8 +70,38 @@ describeRoot('lab 13-l2-l3 on a broken network', () => {
   }, 180_000);
 });
 
+describeRoot('lab 13-l2-l3 break/fix', () => {
+  itWithPeers('--break fix-forwarding: lab check fails until the student turns forwarding on in the router', labPeers(LAB), async () => {
+    const up = await runCli(['lab', 'up', LAB, '--break', 'fix-forwarding'], { env, timeoutMs: 120_000 });
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.stdout).toMatch(/brought up broken on purpose \(task fix-forwarding\)/);
+    try {
+      const broken = await runCli(['lab', 'check', LAB, '--json'], { env, timeoutMs: 90_000 });
+      expect(broken.code).toBe(1);
+      const b = JSON.parse(broken.stdout) as Report & { tasks: { id: string; done: boolean }[] };
+      expect(b.tasks.find((t) => t.id === 'fix-forwarding')!.done).toBe(false);
+      expect(failedOf(b.checks.filter((c) => !c.passed).map((c) => c.name))).toEqual(['lan2Src', 'noNat', 'ttl']);
+      const hint = await runCli(['lab', 'hint', LAB, 'fix-forwarding'], { env });
+      expect(hint.stdout).toMatch(/sysctl -w net\.ipv4\.ip_forward=1/);
+
+      const ns = (JSON.parse(readFileSync(join(env.SOCKETLAB_RUN_DIR, LAB, 'state.json'), 'utf8')) as { netns: Record<string, string> }).netns.router!;
+      const fix = await runCli(['netns', 'exec', ns, '--', 'sysctl', '-w', 'net.ipv4.ip_forward=1'], { env });
+      expect(fix.code, fix.stderr).toBe(0);
+
+      // the task's own request crosses the router now, and the lab's checks find it on both segments
+      const fixed = await runCli(['lab', 'check', LAB, '--json'], { env, timeoutMs: 90_000 });
+      const f = JSON.parse(fixed.stdout) as Report & { tasks: { id: string; done: boolean }[] };
+      expect(f.tasks.find((t) => t.id === 'fix-forwarding')!.done).toBe(true);
+      expect(f.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`)).toEqual([]);
+      expect(fixed.code).toBe(0);
+    } finally {
+      await runCli(['lab', 'down', LAB], { env, timeoutMs: 60_000 });
+    }
+  }, 300_000);
+});
+
 describe('lab 13-l2-l3 frames.sh', () => {
-  it('reads the first SYN of each capture: MACs, TTL, IPs and ports, and says what changed', () => {
+  it('reads the SYN that crossed from each capture: MACs, TTL, IPs and ports, and says what changed', () => {
     const dir = mkdtempSync(join(work, 'frames-'));
     const syn = (src: string, dst: string, ttl: number, pair: string) =>
       `17:03:20.147689 ${src} > ${dst}, ethertype IPv4 (0x0800), length 74: (tos 0x0, ttl ${ttl}, id 4214, offset 0, flags [DF], proto TCP (6), length 60)\n    ${pair}: Flags [S], cksum 0x1742 (incorrect -> 0x5786), seq 2161848413, win 64240, options [mss 1460,sackOK,TS val 1160845876 ecr 0,nop,wscale 10], length 0\n`;
@@ -80,10 +110,14 @@ describe('lab 13-l2-l3 frames.sh', () => {
     writeFileSync(join(dir, 'service-lan2.out'), syn('02:00:00:00:02:01', '02:00:00:00:02:0a', 63, '10.0.1.10.43772 > 10.0.2.10.8920'));
     writeFileSync(join(dir, 'service-nat.out'), syn('02:00:00:00:02:01', '02:00:00:00:02:0a', 63, '10.0.2.1.43772 > 10.0.2.10.8920'));
     writeFileSync(join(dir, 'service-empty.out'), arp);
+    // a SYN that never crossed (the router was not forwarding), then the one that did: the pair that crossed is shown
+    writeFileSync(join(dir, 'service-retry.out'), syn('02:00:00:00:01:0a', '02:00:00:00:01:01', 64, '10.0.1.10.40000 > 10.0.2.10.8920') + syn('02:00:00:00:01:0a', '02:00:00:00:01:01', 64, '10.0.1.10.43772 > 10.0.2.10.8920'));
     const sh = (...files: string[]) => spawnSync('sh', [join('labs', LAB, 'frames.sh'), ...files.map((f) => join(dir, `service-${f}.out`))], { encoding: 'utf8' });
     const ok = sh('lan1', 'lan2');
     expect(ok.stdout).toBe('lan1: 02:00:00:00:01:0a > 02:00:00:00:01:01 ttl 64 10.0.1.10.43772 > 10.0.2.10.8920\nlan2: 02:00:00:00:02:01 > 02:00:00:00:02:0a ttl 63 10.0.1.10.43772 > 10.0.2.10.8920\nsame IPs and ports: yes; ttl change: -1\n');
     expect(ok.status).toBe(0);
+    expect(sh('retry', 'lan2').stdout).toMatch(/^retry: .* 10\.0\.1\.10\.43772 > 10\.0\.2\.10\.8920\n.*\nsame IPs and ports: yes; ttl change: -1$/m);
+    expect(sh('retry').stdout).toMatch(/^retry: .* 10\.0\.1\.10\.40000 > /);
     expect(sh('lan1', 'nat').stdout).toMatch(/^same IPs and ports: no; ttl change: -1$/m);
     const none = sh('lan1', 'empty');
     expect(none.stdout).toMatch(/^empty: no SYN captured$/m);
