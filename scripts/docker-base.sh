@@ -9,8 +9,9 @@ set -eu
 
 IMAGE=${1:-socketlab-base:bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What the labs run in a host: ip/ss, ping, tcpdump, dig, two DHCP clients, radvd, ps, netstat.
-TOOLS=iproute2,iputils-ping,tcpdump,bind9-dnsutils,isc-dhcp-client,udhcpc,radvd,procps,net-tools,ca-certificates
+# What the labs run in a host: ip/ss, ping, tcpdump, dig, two DHCP clients, radvd, dnsmasq (DHCPv6),
+# ps, netstat, and the web lab's python3 (http.server), openssl (s_server, the certificate) and curl.
+TOOLS=iproute2,iputils-ping,tcpdump,bind9-dnsutils,isc-dhcp-client,udhcpc,radvd,dnsmasq-base,procps,net-tools,python3,openssl,curl,ca-certificates
 
 die() { echo "docker-base.sh: $*" >&2; exit 2; }
 

@@ -6,6 +6,7 @@
 #   (isc-dhcp-client), udhcpc, socat and dnsperf/perfdhcp for benchmarks, dnsmasq and Kea as reference
 #   servers, radvd for the SLAAC lab, chromium for the HTML report, script (bsdutils) for --step on a
 #   terminal, zsh and fish for the completion scripts, python3 for a student's own server in a task,
+#   curl and openssl for the web lab (a browser, an HTTPS server and its certificate),
 #   iptables for the NAT router that lab 13's test must catch,
 #   docker.io, docker-compose and debootstrap for labs in Docker (the engine and a registry-free base image).
 set -eu
@@ -18,5 +19,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   iproute2 net-tools procps iputils-ping tcpdump iptables bind9-dnsutils isc-dhcp-client udhcpc \
   socat dnsperf dnsmasq-base kea-admin kea-dhcp4-server radvd chromium bsdutils zsh fish python3 \
+  curl openssl \
   docker.io docker-compose debootstrap \
   ca-certificates >/dev/null

@@ -29,7 +29,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     // --step can read the events while the service runs. Otherwise asynchronous, see liveDestination.
     const live = process.env.SOCKETLAB_LOG_SYNC === '1';
     const dest = live ? pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true }) : liveDestination(opts.file);
-    return createJsonLogger(level, base, dest);
+    return createJsonLogger(level, base, dest, opts.file);
   }
   const wantPretty = opts.pretty ?? (process.stderr.isTTY === true && process.env.CI !== 'true');
   if (wantPretty) {
@@ -47,14 +47,16 @@ export interface JsonLogSink {
   time: () => string;
   /** The base bindings, in order. */
   base: Record<string, unknown>;
+  /** The file the destination appends to (--log-file), if any: a fast path may append whole lines to it too. */
+  file?: string;
 }
 const sinks = new WeakMap<Logger, JsonLogSink>();
 
 /** A JSON-lines logger on `destination` (ISO time, `base` on every record); its sink is known to jsonLogSink(). */
-export function createJsonLogger(level: LevelWithSilent, base: Record<string, unknown>, destination: JsonLogSink['destination']): Logger {
+export function createJsonLogger(level: LevelWithSilent, base: Record<string, unknown>, destination: JsonLogSink['destination'], file?: string): Logger {
   const time = pino.stdTimeFunctions.isoTime;
   const log = pino({ level, base, timestamp: time }, destination);
-  sinks.set(log, { destination, time, base });
+  sinks.set(log, { destination, time, base, ...(file !== undefined && { file }) });
   return log;
 }
 

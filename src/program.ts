@@ -2,27 +2,64 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isLabError } from './errors.js';
 import { addGlobalOptions } from './cli-context.js';
-import { registerPorts } from './ports/command.js';
-import { registerEcho } from './echo/command.js';
-import { registerConnect } from './connect/command.js';
-import { registerNetstat } from './netstat/command.js';
-import { registerTour } from './tour/command.js';
-import { registerDns } from './dns/command.js';
-import { registerDhcp } from './dhcp/command.js';
-import { registerNetns } from './netns/command.js';
-import { registerCapture } from './capture/command.js';
-import { registerLab } from './lab/command.js';
-import { registerCompletion } from './completion/command.js';
 import { outputClosed } from './core/output-closed.js';
-import { registerDocker } from './hosts/docker/command.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in help order, with the top-level names it registers and how to load it. Only the
+ * command named on the command line is imported: loading all of them (lab's schemas, Docker, ...)
+ * tripled a server's heap, and each full GC, which a bulk echo triggers every 64 MiB of read buffers
+ * (V8 collects on external-memory growth), costs in proportion to the heap: bulk echo at 0.7x a plain
+ * node:net pipe. Help, completion and unknown names load them all (commander lists and suggests).
+ */
+const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['tour'], load: async () => (await import('./tour/command.js')).registerTour },
+  { names: ['ports'], load: async () => (await import('./ports/command.js')).registerPorts },
+  { names: ['echo'], load: async () => (await import('./echo/command.js')).registerEcho },
+  { names: ['connect'], load: async () => (await import('./connect/command.js')).registerConnect },
+  { names: ['netstat'], load: async () => (await import('./netstat/command.js')).registerNetstat },
+  { names: ['capture'], load: async () => (await import('./capture/command.js')).registerCapture },
+  { names: ['dns'], load: async () => (await import('./dns/command.js')).registerDns },
+  { names: ['dhcp'], load: async () => (await import('./dhcp/command.js')).registerDhcp },
+  { names: ['netns'], load: async () => (await import('./netns/command.js')).registerNetns },
+  { names: ['lab'], load: async () => (await import('./lab/command.js')).registerLab },
+  // completion reads the whole program: never alone
+  { names: [], load: async () => (await import('./completion/command.js')).registerCompletion },
+  { names: ['image', 'docker'], load: async () => (await import('./hosts/docker/command.js')).registerDocker },
+];
+
+/** The program's global options that take a value (the value is not the command name). */
+const GLOBAL_WITH_VALUE = new Set(['--log-level', '--log-file']);
+
+/**
+ * The command word of `argv` (node, script, [global options], command, ...), or undefined, also when
+ * the program's own help comes first (`socketlab --help echo` lists every command).
+ */
+export function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1];
+    if (!a.startsWith('-')) return a;
+    if (a === '-h' || a === '--help') return undefined;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+  }
+  return undefined;
+}
 
 /** The package's own version (dist/program.js and src/program.ts both sit one level below package.json). */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-/** Builds the program; tests call this with exitOverride() instead of spawning a process. */
-export function buildProgram(): Command {
+/**
+ * Builds the program; tests call this with exitOverride() instead of spawning a process. With
+ * `argv`, only the command it names is registered (all of them when it names none or an unknown one).
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const word = argv && commandWord(argv);
+  const named = word === undefined ? undefined : COMMANDS.find((c) => c.names.includes(word));
+  const registers = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
   const program = new Command('socketlab')
     .description('A socket lab on real sockets: ports, socket pairs, TCP/UDP echo, DNS and DHCP, seen through ss/netstat/tcpdump.')
     .version(packageVersion())
@@ -36,18 +73,7 @@ export function buildProgram(): Command {
     .hook('preAction', (cmd) => {
       if (cmd.opts<{ color?: boolean }>().color === false) process.env.NO_COLOR = '1';
     });
-  registerTour(program);
-  registerPorts(program);
-  registerEcho(program);
-  registerConnect(program);
-  registerNetstat(program);
-  registerCapture(program);
-  registerDns(program);
-  registerDhcp(program);
-  registerNetns(program);
-  registerLab(program);
-  registerCompletion(program);
-  registerDocker(program);
+  for (const register of registers) register(program);
   program.addHelpText(
     'after',
     `
@@ -64,8 +90,8 @@ Examples:
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   exitWhenOutputCloses();
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConversations } from '../connect/client.js';
 import { query } from '../dns/client.js';
-import { className, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from '../dns/codec.js';
+import { className, rcodeName, typeFromName, typeName, TYPES, type Message } from '../dns/codec.js';
+import { recordJson } from '../dns/record-json.js';
 import { parseHostPort } from '../dns/notify.js';
 import { netEvent } from '../events.js';
 import { DhcpClient as InProcessDhcpClient } from '../dhcp/client.js';
@@ -22,7 +23,6 @@ import type {
   DhcpLease,
   DnsQueryOptions,
   DnsQueryResult,
-  DnsRecord,
 } from './types.js';
 
 /**
@@ -31,9 +31,9 @@ import type {
  */
 export async function connect(opts: ConnectOptions): Promise<Connection> {
   checkSignal(opts.signal);
-  const { log, events } = eventLogger('socketlab-connect', opts.log);
+  const { log, events } = eventLogger('socketlab-connect', opts.log, opts.keepEvents);
   const host = opts.host ?? '127.0.0.1';
-  const c = await openConversations({ host, port: opts.port, count: opts.count, udp: opts.transport === 'udp', message: opts.message, sourcePort: opts.sourcePort, timeoutMs: opts.timeoutMs, log });
+  const c = await openConversations({ host, port: opts.port, count: opts.count, udp: opts.transport === 'udp', connected: opts.connected, message: opts.message, sourcePort: opts.sourcePort, timeoutMs: opts.timeoutMs, log });
   const first = c.conversations[0]?.local ?? { address: '0.0.0.0', port: 0 };
   const conversations = c.conversations.map((v) => ({
     index: v.index,
@@ -46,10 +46,6 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     ...(v.error !== undefined && { error: v.error }),
   }));
   return service({ host: first.address, port: first.port, family: first.address.includes(':') ? 'IPv6' : 'IPv4' }, events, () => c.close(), opts.signal, { transport: c.transport, conversations });
-}
-
-function recordJson(r: ResourceRecord): DnsRecord {
-  return { name: r.name === '' ? '.' : `${r.name}.`, ttl: r.ttl, class: className(r.class), type: typeName(r.type), data: recordToText(r).split('\t').slice(4).join('\t') };
 }
 
 function flagList(m: Message): string[] {
@@ -65,7 +61,7 @@ export async function dnsQuery(name: string, type = 'A', opts: DnsQueryOptions):
   const t = typeFromName(type);
   if (t === undefined || t === TYPES.AXFR) throw invalidArgument(`dnsQuery: unknown or unsupported record type "${type}" (try A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, PTR, CAA, ANY)`);
   const server: Endpoint = typeof opts.server === 'string' ? parseHostPort(opts.server, 'dnsQuery server', 53) : { address: opts.server.host, port: opts.server.port };
-  const { log, events } = eventLogger('socketlab-dns-query', opts.log);
+  const { log, events } = eventLogger('socketlab-dns-query', opts.log, opts.keepEvents);
   const asked = query(name, t, { server, tcp: opts.tcp, timeoutMs: opts.timeoutMs, retries: opts.retries, edns: opts.edns ?? 1232 });
   const r = await (opts.signal
     ? Promise.race([
@@ -87,11 +83,13 @@ export async function dnsQuery(name: string, type = 'A', opts: DnsQueryOptions):
     local: formatEndpoint(r.local),
     pair: formatPair(r.local, r.server),
     retriedOverTcp: r.truncated !== undefined,
+    truncatedUdp: r.truncated ? { pair: formatPair(r.truncated.local, r.truncated.server), size: r.truncated.size } : null,
     tries: r.tries,
     id: m.id,
     rcode: rcodeName(m.flags.rcode),
     flags: flagList(m),
     size: r.size,
+    question: m.questions.map((x) => ({ name: x.name === '' ? '.' : `${x.name}.`, type: typeName(x.type), class: className(x.class) })),
     answer: m.answers.map(recordJson),
     authority: m.authorities.map(recordJson),
     additional: m.additionals.filter((a) => a.type !== TYPES.OPT).map(recordJson),
@@ -143,7 +141,7 @@ export async function dhcpClient(opts: DhcpClientOptions): Promise<DhcpClient> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const { log, events } = eventLogger('socketlab-dhcp-client', opts.log);
+  const { log, events } = eventLogger('socketlab-dhcp-client', opts.log, opts.keepEvents);
   const client = new InProcessDhcpClient({ interface: opts.interface, log, stateFile, ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }) });
   await client.open();
   return service(CLIENT_ADDRESS, events, async () => {

@@ -3,6 +3,7 @@ import { LabRun } from '../lab/runner.js';
 import { listLabFiles, loadLabFile, resolveLab } from '../lab/loader.js';
 import { exitCodeOf } from '../lab/output.js';
 import { needsRoot } from '../lab/schema.js';
+import { variantVars } from '../lab/variants.js';
 import { isLabError, invalidArgument } from '../errors.js';
 import type { LabBackend, LabInfo, LabResult, RunLabOptions } from './types.js';
 
@@ -37,7 +38,8 @@ export async function runLab(nameOrPath: string, opts: RunLabOptions = {}): Prom
       throw invalidArgument(`runLab: lab ${spec.name} has ${other.map((h) => `${h.name} (${h.kind})`).join(', ')}, not ${backend} hosts; use backend 'auto' or a lab made for ${backend}`);
     }
   }
-  const vars = Object.fromEntries(Object.entries(opts.vars ?? {}).map(([k, v]) => [k, String(v)]));
+  // a seed picks the lab's variants (as --seed does); vars given by name win over them
+  const vars = { ...(opts.seed !== undefined && variantVars(spec.variants, opts.seed, spec.vars)), ...Object.fromEntries(Object.entries(opts.vars ?? {}).map(([k, v]) => [k, String(v)])) };
   const started = Date.now();
   const result: LabResult = { lab: spec.name, title: spec.title, topic: spec.topic, exitCode: 2, passed: false, steps: [], checks: [], startedAt: new Date(started).toISOString(), durationMs: 0, ...(opts.seed !== undefined && { seed: opts.seed }), events: [] };
   let run: LabRun | undefined;

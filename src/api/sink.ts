@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { silentLogger } from '../log.js';
 import { EventLog } from './events.js';
 import type { NetEvent } from './types.js';
 
@@ -27,9 +28,17 @@ export function recordSink(events: EventLog, user: Logger | undefined): (line: s
   };
 }
 
-/** A logger for an in-process server: what it logs becomes events (and reaches the caller's logger). */
-export function eventLogger(name: string, user: Logger | undefined): { log: Logger; events: EventLog } {
+/**
+ * A logger for an in-process server: what it logs becomes events (and reaches the caller's logger).
+ * With `keep` false the caller's logger itself (silent without one), unchanged, and no events: a
+ * long-running server (the CLI's) keeps no growing list, and its records keep their own format.
+ */
+export function eventLogger(name: string, user: Logger | undefined, keep = true): { log: Logger; events: EventLog } {
   const events = new EventLog();
+  if (!keep) {
+    events.end();
+    return { log: user ?? silentLogger(), events };
+  }
   const sink = recordSink(events, user);
   // info at least, since network events are info records; more when the caller wants debug
   const level = user && user.levelVal < 30 ? user.level : 'info';

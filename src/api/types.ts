@@ -21,6 +21,11 @@ export interface CommonOptions {
   signal?: AbortSignal;
   /** Receives the same records the CLI logs; default: none (silent). */
   log?: Logger;
+  /**
+   * Keep the network events in `events` (default true). false: records go to `log` as they are
+   * and none is kept (`events` stays empty), for a long-running server whose list would only grow.
+   */
+  keepEvents?: boolean;
 }
 
 /** What every start*() resolves with: bound, disposable, and observable. */
@@ -119,6 +124,8 @@ export interface EchoOptions extends CommonOptions {
   udp?: boolean;
   idleTimeoutMs?: number;
   maxConnections?: number;
+  /** After a client's FIN, wait this long before our own (CLOSE-WAIT here, FIN-WAIT-2 there). Default 0. */
+  closeDelayMs?: number;
 }
 
 export type EchoServer = Service;
@@ -149,8 +156,14 @@ export interface DnsServerOptions extends CommonOptions {
   allowTransfer?: string;
   tcpIdleMs?: number;
   maxConnections?: number;
+  /** Largest UDP answer, whatever EDNS size a client advertises (larger: TC=1). Default 1232. */
+  maxUdpSize?: number;
   /** Default true. */
   cache?: boolean;
+  /** Primary: re-read a zone file when it changes (a broken edit is logged, the old zone kept). Default false. */
+  watch?: boolean;
+  /** Primary: secondaries to NOTIFY (RFC 1996) about every zone at start and each grown serial later. */
+  notify?: (string | { host: string; port: number })[];
 }
 
 export interface ZoneInfo {
@@ -158,14 +171,21 @@ export interface ZoneInfo {
   origin: string;
   serial: number;
   records: number;
+  /** The zone file it was read from, as given in `zones`. */
+  file?: string;
 }
 
 export interface DnsServer extends Service {
   zones(): ZoneInfo[];
   /** Primary: replace the served zones (the response cache is emptied). */
   setZones(zones: ZoneSource[]): void;
-  /** Secondary: ask the primary for its serial now (and transfer when it grew). */
-  refresh(): Promise<void>;
+  /**
+   * Secondary: ask the primary for its serial now (and transfer when it grew). Primary: re-read
+   * the zone files (a broken one keeps its previous version). `reason` goes into the log records.
+   */
+  refresh(reason?: string): Promise<void>;
+  /** Secondary: why the last SOA check or transfer failed (undefined after a success, and on a primary). */
+  transferError(): string | undefined;
 }
 
 export interface DnsQueryOptions extends CommonOptions {
@@ -195,11 +215,14 @@ export interface DnsQueryResult {
   local: string;
   pair: string;
   retriedOverTcp: boolean;
+  /** The UDP answer that came back truncated (TC=1) before the TCP retry; null without one. */
+  truncatedUdp: { pair: string; size: number } | null;
   tries: number;
   id: number;
   rcode: string;
   flags: string[];
   size: number;
+  question: { name: string; type: string; class: string }[];
   answer: DnsRecord[];
   authority: DnsRecord[];
   additional: DnsRecord[];
@@ -214,6 +237,8 @@ export interface ConnectOptions extends CommonOptions {
   port: number;
   /** Default tcp. */
   transport?: 'tcp' | 'udp';
+  /** UDP: connect() each socket to the server first (the kernel then lists it as ESTAB; no packet is sent). */
+  connected?: boolean;
   /** Conversations opened at once (each its own socket pair). Default 1. */
   count?: number;
   message?: string;
@@ -267,10 +292,23 @@ export interface DhcpServerOptions extends CommonOptions, DhcpPlacement {
   leaseTime?: number;
   /** MAC -> IP. */
   reservations?: Record<string, string>;
+  /** Run the lease clock N times faster (leaseTime / N seconds on the wire: watch T1/T2/expiry). Default 1. */
+  timeScale?: number;
+  /**
+   * Kea memfile CSV: leases survive a restart (each written and fsynced before its ACK). Default:
+   * in memory only (in a topology host: a temporary file, removed at close()).
+   */
+  leaseFile?: string;
+  /** Without `host`: the lease clock, ms since the epoch; default Date.now. */
+  now?: () => number;
 }
 
 export interface DhcpServer extends Service {
   readonly interfaceAddress: string;
+  /** Seconds granted on the wire (leaseTime at timeScale). */
+  readonly leaseTime: number;
+  /** Without `host`: how many leases were read from leaseFile at start. */
+  readonly leasesLoaded?: number;
 }
 
 export interface DhcpRelayOptions extends CommonOptions, DhcpPlacement {
@@ -326,7 +364,7 @@ export interface RunLabOptions {
   backend?: LabBackend;
   /** Lab variables, as `--var NAME=VALUE`. */
   vars?: Record<string, string | number>;
-  /** Recorded in the result; labs have no randomised variants yet, so it changes nothing today. */
+  /** The student's variant, as `--seed N`: the lab's `variants:` (ports, subnets, addresses, names, MACs) follow it; recorded in the result. */
   seed?: number;
   /** Tears the lab down and rejects when aborted. */
   signal?: AbortSignal;

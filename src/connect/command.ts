@@ -7,7 +7,7 @@ import { listSockets } from '../netstat/sockets.js';
 import { setProcessTitle } from '../run.js';
 import { describeLabel, hostEphemeralRange, IANA_DYNAMIC, parsePort } from '../ports/registry.js';
 import { parseEndpoint, formatEndpoint, type Endpoint } from '../socket-pair.js';
-import { openConversations } from './client.js';
+import { connect } from '../api/clients.js';
 import { labelEndpoint, verifyConversations, type ConnectReport, type LabelledEndpoint } from './report.js';
 
 interface ConnectFlags {
@@ -82,27 +82,30 @@ Examples:
 
 export async function runConnect(target: Endpoint, flags: ConnectFlags, log?: import('pino').Logger): Promise<ConnectReport> {
   if (flags.connected && !flags.udp) throw invalidArgument('--connected is for UDP sockets (add --udp): every TCP socket is connected by its handshake');
-  const open = await openConversations({
+  const open = await connect({
     host: target.address,
     port: target.port,
     count: flags.count,
-    udp: flags.udp,
+    transport: flags.udp ? 'udp' : 'tcp',
     connected: flags.connected,
     message: flags.message,
     sourcePort: flags.sourcePort,
     timeoutMs: flags.timeout,
-    log,
+    ...(log && { log }),
+    keepEvents: false,
   });
   try {
     const range = hostEphemeralRange();
     const transport = open.transport;
+    // the API names each end as text; the report and the kernel lookup compare addresses and ports
+    const conversations = open.conversations.map((c) => ({ ...c, local: parseEndpoint(c.local), remote: parseEndpoint(c.remote) }));
     let verified: boolean | null = null;
     let listening = null;
     let views: ReturnType<typeof verifyConversations>['views'] | undefined;
     if (flags.verify) {
       // An unconnected UDP client socket has no peer port to filter on: read every UDP socket.
       const rows = await listSockets({ tcp: transport === 'tcp', udp: transport === 'udp', all: true, processes: true, ...(transport === 'tcp' ? { port: target.port } : {}) });
-      ({ listening, views } = verifyConversations(transport, target, open.conversations, rows));
+      ({ listening, views } = verifyConversations(transport, target, conversations, rows));
       verified = views.every((v) => v.ok);
     }
     const report: ConnectReport = {
@@ -110,7 +113,7 @@ export async function runConnect(target: Endpoint, flags: ConnectFlags, log?: im
       ...(flags.udp && flags.connected ? { connected: true } : {}),
       server: labelEndpoint(target, range),
       ephemeralRange: { host: range ?? null, iana: IANA_DYNAMIC },
-      conversations: open.conversations.map((c, i) => ({
+      conversations: conversations.map((c, i) => ({
         ...c,
         local: labelEndpoint(c.local, range),
         remote: labelEndpoint(c.remote, range),

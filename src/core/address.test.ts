@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, formatIPv6, inCidr, intToIp, ipToInt, networkOf, parseCidr, parseHost } from './address.js';
+import { bigIntToIp, canonicalIp, formatIPv6, inCidr, intToIp, ipToBigInt, ipToInt, networkOf, parseCidr, parseHost } from './address.js';
 
 describe('parseHost', () => {
   it.each([
@@ -59,5 +59,23 @@ describe('IPv4 integers and CIDRs', () => {
     expect(networkOf('10.0.1.7/24')).toEqual({ address: '10.0.1.0', prefix: 24, family: 4, text: '10.0.1.0/24' });
     expect(networkOf('fd00:0:0:1::7/64').text).toBe('fd00:0:0:1::/64');
     expect(() => networkOf('10.0.0.0/33')).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
+});
+
+describe('wide integers (either family)', () => {
+  it.each([
+    ['10.0.7.254', 32, 0x0a0007fen],
+    ['255.255.255.255', 32, 0xffffffffn],
+    ['::1', 128, 1n],
+    ['2001:db8:10:0:ffff:ffff:fffe:fffe', 128, 0x20010db800100000fffffffffffefffen],
+  ] as const)('%s <-> %d bits %s', (text, bits, value) => {
+    expect(ipToBigInt(text)).toEqual({ value, bits });
+    expect(bigIntToIp({ value, bits })).toBe(text);
+  });
+
+  it('formats IPv6 per RFC 5952 (the longest zero run) and rejects non-addresses', () => {
+    expect(bigIntToIp(ipToBigInt('1:0:0:2:0:0:0:3'))).toBe('1:0:0:2::3');
+    expect(() => ipToBigInt('10.0.0')).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => ipToBigInt('010.0.0.1')).toThrow(/not an IP address/);
   });
 });

@@ -109,3 +109,22 @@ export function networkOf(cidr: string): { address: string; prefix: number; fami
   const address = (family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(cidr.trim()) : ipaddr.IPv6.networkAddressFromCIDR(cidr.trim())).toString();
   return { address, prefix, family, text: `${address}/${prefix}` };
 }
+
+/** An address as an unsigned integer as wide as its family (32 or 128 bits), for subnet arithmetic in either family. */
+export interface WideAddress {
+  value: bigint;
+  bits: 32 | 128;
+}
+
+/** IPv4 or IPv6 text -> its integer value and width; throws LabError when it is not an address. */
+export function ipToBigInt(text: string): WideAddress {
+  if (isIP(text) === 0) throw invalidArgument(`"${text}" is not an IP address`);
+  const bytes = ipaddr.parse(text).toByteArray();
+  return { value: bytes.reduce((a, o) => (a << 8n) | BigInt(o), 0n), bits: bytes.length === 4 ? 32 : 128 };
+}
+
+/** The inverse of ipToBigInt (IPv6 in RFC 5952 form); the value is taken modulo 2^bits. */
+export function bigIntToIp({ value, bits }: WideAddress): string {
+  const bytes = Array.from({ length: bits / 8 }, (_, i) => Number((value >> BigInt(bits - 8 - i * 8)) & 255n));
+  return ipaddr.fromByteArray(bytes).toString();
+}

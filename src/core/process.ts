@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** dist/cli.js, also when this module runs from src/ under vitest: `socketlab ...` runs the same build everywhere. */
@@ -107,4 +108,51 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): bool
       return false;
     }
   }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A process's start time (field 22 of /proc/PID/stat, clock ticks since boot), or undefined when
+ * it is gone. With the pid it names one process for good: a pid alone is reused after a crash or
+ * a reboot, and signalling it would hit whatever runs under that number now.
+ */
+export function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: count from its last ')'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Still the process we started: alive, and (when its start time was recorded) started at that time. */
+export function isSameProcess(pid: number, startTime: string | undefined): boolean {
+  if (!pid || !isAlive(pid)) return false;
+  return startTime === undefined || procStartTime(pid) === startTime;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM to the group, SIGKILL after graceMs if still alive; only while it is the process started at startTime. */
+export async function stopProcess(pid: number, graceMs = 5_000, startTime?: string): Promise<void> {
+  const ours = (): boolean => isSameProcess(pid, startTime);
+  if (!ours()) return;
+  killGroup(pid, 'SIGTERM');
+  const until = Date.now() + graceMs;
+  while (Date.now() < until) {
+    if (!ours()) return;
+    await sleep(50);
+  }
+  if (ours()) killGroup(pid, 'SIGKILL');
+  const hard = Date.now() + 2_000;
+  while (ours() && Date.now() < hard) await sleep(20);
 }

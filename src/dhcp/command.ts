@@ -6,13 +6,11 @@ import { print, printJson, table } from '../format.js';
 import { serveUntilSignal, setProcessTitle } from '../run.js';
 import { onShutdown } from '../core/shutdown.js';
 import { intToIp, ipToInt } from './ip.js';
-import { LeasePolicy, leaseStateName, type LeaseRecord } from './policy.js';
-import { LeaseStore, readLeaseFile } from './lease-store.js';
-import { assertUdpPortFree, interfaceAddress, startDhcpServer } from './server.js';
-import { startDhcpRelay } from './relay.js';
+import { leaseStateName, type LeaseRecord } from './policy.js';
+import { readLeaseFile } from './lease-store.js';
+import { startDhcpRelay, startDhcpServer } from '../api/servers.js';
 import { DhcpClient, type ClientEvent, type ClientLease } from './client.js';
-import { buildReservations, buildScopes, checkRepliesEncode, checkReplyOptions, defaultLeaseFile, guardHostNetwork } from './config.js';
-import { MAX_TIMEOUT_MS } from '../core/timers.js';
+import { buildReservations, buildScopes, checkReplyOptions, defaultLeaseFile, guardHostNetwork, scaledLeaseTime } from './config.js';
 import { addCodecSelfcheck } from './codec-selfcheck.js';
 
 interface ServeOpts {
@@ -61,15 +59,6 @@ function ipList(t: string): string[] {
   return t.split(',').filter(Boolean).map((x) => intToIp(ipToInt(x)));
 }
 
-/** A millisecond count from the environment (test and lab knobs); 0 when unset. */
-function envMs(name: string): number {
-  const t = process.env[name];
-  if (t === undefined || t === '') return 0;
-  const n = Number(t);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_TIMEOUT_MS) throw invalidArgument(`${name}="${t}" must be a whole number of ms, 0..${MAX_TIMEOUT_MS}`);
-  return n;
-}
-
 /** Registers `socketlab dhcp serve|leases|relay|client`. */
 export function registerDhcp(program: Command): void {
   const dhcp = program.command('dhcp').description('DHCP server, relay agent and client on UDP 67/68, inside lab network namespaces');
@@ -100,38 +89,32 @@ Examples (inside a lab host):
       setProcessTitle('socketlab-dhcp');
       const log = commandLogger(cmd, 'socketlab-dhcp');
       const scopes = buildScopes(o);
-      const reservations = buildReservations(o.reserve ?? [], scopes);
+      buildReservations(o.reserve ?? [], scopes);
       const file = o.leases ?? defaultLeaseFile();
-      const leaseTime = Math.max(1, Math.round(o.leaseTime / o.timeScale));
+      const leaseTime = scaledLeaseTime(o.leaseTime, o.timeScale);
       const dns = o.dns ? ipList(o.dns) : [];
       // Options that cannot be encoded would make the server drop every reply: refuse them now.
       checkReplyOptions({ dns, domain: o.domain, leaseTime, timeScale: o.timeScale, leaseFlag: o.leaseTime });
-      const ifaddr = interfaceAddress(o.interface);
       // the lease clock stops while the lab is paused (lab run --step sends SIGTSTP)
       installPauseClock();
-      const policy = new LeasePolicy({ scopes, serverId: ifaddr, dns, domain: o.domain, leaseTime, reservations, offerHoldMs: Math.max(1000, 10_000 / o.timeScale), now: pauseNow });
-      checkRepliesEncode(scopes, (s) => policy.offerOptions(s));
-      // Before the lease file is opened: its compaction would replace a running server's file.
-      await assertUdpPortFree(67);
-      // SOCKETLAB_DHCP_SLOW_DISK_MS: each fsync takes that much longer (a slow disk, for labs and tests).
-      const store = LeaseStore.open(file, {
-        syncDelayMs: envMs('SOCKETLAB_DHCP_SLOW_DISK_MS'),
-        commitDelayMs: envMs('SOCKETLAB_DHCP_COMMIT_MS'),
-        // SOCKETLAB_DHCP_COMPACT_ROWS: compact in the background after this many appended rows (tests use a few hundred).
-        ...(envMs('SOCKETLAB_DHCP_COMPACT_ROWS') > 0 ? { compactRows: envMs('SOCKETLAB_DHCP_COMPACT_ROWS') } : {}),
-        onWarning: (w) => log.warn({ file }, w),
+      const server = await startDhcpServer({
+        interface: o.interface,
+        // the flags as checked scopes: each range and router already sits in its subnet
+        scopes: scopes.map((s) => ({ subnet: s.subnet.text, range: `${intToIp(s.first)}-${intToIp(s.last)}`, ...(s.router !== undefined && { router: s.router }) })),
+        reservations: Object.fromEntries((o.reserve ?? []).map((r) => [r.slice(0, r.indexOf('=')), r.slice(r.indexOf('=') + 1)])),
+        dns,
+        ...(o.domain !== undefined && { domain: o.domain }),
+        leaseTime: o.leaseTime,
+        timeScale: o.timeScale,
+        leaseFile: file,
+        now: pauseNow,
+        allowHostNetwork: o.allowHostNetwork,
+        log,
+        keepEvents: false,
       });
-      let server;
-      try {
-        policy.load(store.initial);
-        server = await startDhcpServer({ interface: o.interface, interfaceAddress: ifaddr, policy, store, log });
-      } catch (err) {
-        await store.close();
-        throw err;
-      }
       print(`socketlab-dhcp listening on udp 0.0.0.0:67 (${o.interface})`);
       for (const s of scopes) print(`  scope ${s.id}: ${s.subnet.text} pool ${intToIp(s.first)}-${intToIp(s.last)}${s.router ? ` router ${s.router}` : ''}`);
-      print(`  server id ${server.interfaceAddress}, lease ${leaseTime} s${o.timeScale !== 1 ? ` (${o.leaseTime} s at --time-scale ${o.timeScale})` : ''}, ${store.initial.length} lease(s) loaded from ${file}`);
+      print(`  server id ${server.interfaceAddress}, lease ${server.leaseTime} s${o.timeScale !== 1 ? ` (${o.leaseTime} s at --time-scale ${o.timeScale})` : ''}, ${server.leasesLoaded} lease(s) loaded from ${file}`);
       await serveUntilSignal([server]);
     });
 
@@ -186,7 +169,7 @@ Example (router with eth0 towards the server, eth1 towards the clients):
       const serverIp = intToIp(ipToInt(o.server));
       setProcessTitle('socketlab-dhcp-relay');
       const log = commandLogger(cmd, 'socketlab-dhcp-relay');
-      const relay = await startDhcpRelay({ interface: o.interface, server: serverIp, log });
+      const relay = await startDhcpRelay({ interface: o.interface, server: serverIp, allowHostNetwork: o.allowHostNetwork, log, keepEvents: false });
       print(`socketlab-dhcp-relay listening on udp ${relay.interfaceAddress}:67 (${o.interface})`);
       print(`  forwarding to ${serverIp}:67 with giaddr ${relay.interfaceAddress}, option 82 circuit-id "${o.interface}"`);
       await serveUntilSignal([relay]);

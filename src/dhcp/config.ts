@@ -3,6 +3,7 @@ import { LabError, invalidArgument } from '../errors.js';
 import { inCidr, intToIp, ipToInt, parseCidr } from './ip.js';
 import { MessageType, Opt, encode, parseMac, replyTo, type DhcpMessage } from './codec.js';
 import type { Scope } from './policy.js';
+import { MAX_TIMEOUT_MS } from '../core/timers.js';
 
 // Turns `dhcp serve` flags into scopes and reservations, with errors that name the flag.
 
@@ -171,4 +172,30 @@ export function checkRepliesEncode(scopes: Scope[], optionsFor: (s: Scope) => Re
       throw invalidArgument(`the replies for subnet ${s.subnet.text} cannot be encoded (${(err as Error).message}); the server would drop every reply`);
     }
   }
+}
+
+/** The lease time on the wire at `timeScale` (the lease clock runs that many times faster); at least 1 s. */
+export function scaledLeaseTime(leaseTime: number, timeScale: number): number {
+  return Math.max(1, Math.round(leaseTime / timeScale));
+}
+
+/** A millisecond count from the environment (test and lab knobs); 0 when unset. */
+function envMs(name: string): number {
+  const t = process.env[name];
+  if (t === undefined || t === '') return 0;
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_TIMEOUT_MS) throw invalidArgument(`${name}="${t}" must be a whole number of ms, 0..${MAX_TIMEOUT_MS}`);
+  return n;
+}
+
+/**
+ * The lease store's test and lab knobs from the environment: SOCKETLAB_DHCP_SLOW_DISK_MS (each
+ * fsync takes that much longer: a slow disk), SOCKETLAB_DHCP_COMMIT_MS, SOCKETLAB_DHCP_COMPACT_ROWS
+ * (compact in the background after this many appended rows; tests use a few hundred).
+ */
+export function leaseStoreKnobs(): { syncDelayMs: number; commitDelayMs: number; compactRows?: number } {
+  const syncDelayMs = envMs('SOCKETLAB_DHCP_SLOW_DISK_MS');
+  const commitDelayMs = envMs('SOCKETLAB_DHCP_COMMIT_MS');
+  const compactRows = envMs('SOCKETLAB_DHCP_COMPACT_ROWS');
+  return { syncDelayMs, commitDelayMs, ...(compactRows > 0 && { compactRows }) };
 }

@@ -1,24 +1,22 @@
 import { Command, Option } from 'commander';
 import { isIP } from 'node:net';
 import { argParser, collect, commandLogger } from '../cli-context.js';
-import { invalidArgument, LabError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { parsePort } from '../ports/registry.js';
 import { serveUntilSignal, setProcessTitle } from '../run.js';
 import { formatEndpoint, formatPair } from '../socket-pair.js';
 import { print, printJson, table } from '../format.js';
-import type { Listener } from '../listener.js';
-import { LOOPBACK_ACL, parseAcl, type Acl } from './acl.js';
+import { LOOPBACK_ACL, parseAcl } from './acl.js';
 import { MAX_TIMEOUT_MS } from '../core/timers.js';
-import { canonicalName, className, nameToLabels, rcodeName, recordToText, typeFromName, typeName, TYPES, type Message, type ResourceRecord } from './codec.js';
-import { axfr, query } from './client.js';
+import { canonicalName, nameToLabels, typeFromName, TYPES } from './codec.js';
+import { axfr } from './client.js';
+import { dnsQuery } from '../api/clients.js';
+import { recordJson } from './record-json.js';
 import { parseHostPort, parseTargets } from './notify.js';
-import { startSecondary } from './secondary.js';
-import { startDnsServer } from './server.js';
+import { startDnsServer } from '../api/servers.js';
 import { SERVER_UDP_PAYLOAD } from './policy.js';
-import { loadZoneFiles, watchZoneFiles } from './zone-files.js';
+import { checkZoneFile } from './zone-files.js';
 import { onHangup } from '../core/shutdown.js';
-import type { Zone } from './zone.js';
-import type { Logger } from '../log.js';
 import type { Endpoint } from '../socket-pair.js';
 
 /** The unprivileged default: port 53 needs root, so on localhost socketlab dns uses 5300. */
@@ -28,7 +26,7 @@ interface ServeOptions {
   zone?: string[];
   host: string;
   port: number;
-  allowTransfer: Acl;
+  allowTransfer: string;
   notify?: Endpoint[];
   secondary?: Endpoint;
   zoneName?: string;
@@ -76,7 +74,8 @@ export function registerDns(program: Command): void {
         .env('SOCKETLAB_DNS_PORT')
         .argParser(argParser((t) => parsePort(t, '--port'))),
     )
-    .addOption(new Option('--allow-transfer <cidrs>', 'clients allowed to AXFR, comma-separated CIDRs').default(parseAcl(LOOPBACK_ACL), LOOPBACK_ACL).argParser(argParser((t) => parseAcl(t))))
+    // checked here (a usage error), handed to the API as text
+    .addOption(new Option('--allow-transfer <cidrs>', 'clients allowed to AXFR, comma-separated CIDRs').default(LOOPBACK_ACL).argParser(argParser((t) => (parseAcl(t), t))))
     .addOption(new Option('--notify <targets>', 'secondaries to NOTIFY when a zone changes: HOST:PORT[,HOST:PORT...]').argParser(argParser((t) => parseTargets(t))))
     .addOption(new Option('--secondary <primary>', 'run as a secondary: pull the zone by AXFR from PRIMARY:PORT').argParser(argParser((t) => parseHostPort(t, '--secondary', 53))))
     .addOption(new Option('--zone-name <origin>', 'with --secondary: the zone to pull (e.g. example.com.)').argParser(argParser((t) => parseDomainName(t, '--zone-name'))))
@@ -141,76 +140,50 @@ async function serve(opts: ServeOptions, cmd: Command): Promise<void> {
   if (!opts.secondary && files.length === 0) throw invalidArgument('dns serve needs --zone FILE (or --secondary PRIMARY:PORT --zone-name ORIGIN)');
   if (!isIP(opts.host)) throw invalidArgument(`--host "${opts.host}" must be an IP address (like 127.0.0.1 or 10.0.0.53): the server binds exactly that address`);
 
-  // Load every zone before binding anything: a broken file stops the start with file:line.
-  const zonesByFile = loadZoneFiles(files, log);
+  // unreadable files are usage errors naming --zone (exit 2); the API then parses them before it binds
+  for (const f of files) checkZoneFile(f);
 
-  let secondary: ReturnType<typeof startSecondary> | undefined;
   const server = await startDnsServer({
-    zones: [...zonesByFile.values()],
+    ...(opts.secondary
+      ? { secondary: { primary: { host: opts.secondary.address, port: opts.secondary.port }, zone: opts.zoneName!, ...(opts.refresh !== undefined && { refreshS: opts.refresh }) } }
+      : { zones: files.map((file) => ({ file })), watch: true, ...(opts.notify && { notify: opts.notify.map((e) => ({ host: e.address, port: e.port })) }) }),
     host: opts.host,
     port: opts.port,
     log,
+    keepEvents: false,
     allowTransfer: opts.allowTransfer,
     tcpIdleMs: opts.tcpIdle * 1000,
     maxConnections: opts.maxConnections,
     maxUdpSize: opts.maxUdpSize,
-    cacheSize: opts.cache ? 10_000 : 0,
-    onNotify: opts.secondary ? (q, c) => secondary!.notify(q, c) : undefined,
-    unavailable: opts.secondary ? () => (secondary?.zone() ? [] : [canonicalName(opts.zoneName!)]) : undefined,
+    cache: opts.cache,
   });
-  const listeners: Listener<unknown>[] = [server];
+  // SIGHUP (instead of the default: terminate): a primary re-reads its files, a secondary checks its primary now
+  const offHup = onHangup(() => void server.refresh('SIGHUP'));
   const bound = formatEndpoint({ address: server.address.host, port: server.address.port });
-  let cleanup = (): void => {};
 
   if (opts.secondary) {
-    secondary = startSecondary({
-      primary: opts.secondary,
-      origin: opts.zoneName!,
-      refreshS: opts.refresh,
-      log,
-      onZone: (z) => server.setZones(z ? [z] : []),
-    });
-    await secondary.ready;
-    const z = secondary.zone();
+    const [z] = server.zones();
     print(
       z
-        ? `secondary for ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${formatEndpoint(opts.secondary)}`
-        : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${secondary.lastError() ?? 'unknown error'}); retrying`,
+        ? `secondary for ${z.origin} serial ${z.serial} (${z.records} records) from ${formatEndpoint(opts.secondary)}`
+        : `secondary for ${canonicalName(opts.zoneName!)}.: no copy yet from ${formatEndpoint(opts.secondary)} (${server.transferError() ?? 'unknown error'}); retrying`,
     );
-    // SIGHUP on a secondary: check the primary now (instead of the default: terminate)
-    const offHup = onHangup(() => void secondary!.check('SIGHUP'));
-    cleanup = () => {
-      offHup();
-      secondary!.close();
-    };
   } else {
-    for (const [f, z] of zonesByFile) print(`zone ${z.origin}. serial ${z.soa.data.serial} (${z.records.length} records) from ${f}`);
-    const watcher = watchZoneFiles({ files, zonesByFile, log, setZones: (z) => server.setZones(z), ...(opts.notify && { notify: opts.notify }) });
-    cleanup = () => watcher.close();
+    for (const z of server.zones()) print(`zone ${z.origin} serial ${z.serial} (${z.records} records) from ${z.file}`);
   }
 
   print(`socketlab-dns listening on udp+tcp ${bound}`);
-  log.info({ event: 'dns.listen', host: server.address.host, port: server.address.port, zones: server.zones().map((z) => z.origin) }, 'dns server listening');
-  await serveUntilSignal(listeners, cleanup);
+  await serveUntilSignal([server], offHup);
 }
 
-function recordRows(records: ResourceRecord[]): string {
+function recordRows(records: ReturnType<typeof recordJson>[]): string {
   return table(records, [
-    { header: 'name', get: (r) => (r.name === '' ? '.' : `${r.name}.`) },
+    { header: 'name', get: (r) => r.name },
     { header: 'ttl', get: (r) => r.ttl, align: 'right' },
-    { header: 'class', get: (r) => className(r.class) },
-    { header: 'type', get: (r) => typeName(r.type) },
-    { header: 'data', get: (r) => recordToText(r).split('\t').slice(4).join('\t') },
+    { header: 'class', get: (r) => r.class },
+    { header: 'type', get: (r) => r.type },
+    { header: 'data', get: (r) => r.data },
   ]);
-}
-
-function flagList(m: Message): string[] {
-  const f = m.flags;
-  return (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((k) => f[k]);
-}
-
-function recordJson(r: ResourceRecord): Record<string, unknown> {
-  return { name: r.name === '' ? '.' : `${r.name}.`, ttl: r.ttl, class: className(r.class), type: typeName(r.type), data: recordToText(r).split('\t').slice(4).join('\t') };
 }
 
 async function runQuery(name: string, typeText: string, opts: { server: Endpoint; tcp?: boolean; noedns?: boolean; timeout: number; retries: number; json?: boolean }): Promise<void> {
@@ -225,37 +198,19 @@ async function runQuery(name: string, typeText: string, opts: { server: Endpoint
     } else {
       print(`tcp  ${formatPair(t.local, opts.server)}  zone transfer: ${t.records.length + 1} records in ${t.messages} message(s), ${t.size} octets`);
       print('');
-      print(recordRows([...t.records, t.records[0]!]));
+      print(recordRows([...t.records, t.records[0]!].map(recordJson)));
     }
     return;
   }
-  const r = await query(name, type, { server: opts.server, tcp: opts.tcp, timeoutMs: opts.timeout, retries: opts.retries, edns: opts.noedns ? 0 : 1232 });
-  const m = r.response;
-  const sections = { answer: m.answers, authority: m.authorities, additional: m.additionals.filter((a) => a.type !== TYPES.OPT) };
+  const r = await dnsQuery(name, typeText, { server: { host: opts.server.address, port: opts.server.port }, tcp: opts.tcp, timeoutMs: opts.timeout, retries: opts.retries, edns: opts.noedns ? 0 : 1232, keepEvents: false });
   if (opts.json) {
-    printJson({
-      server: formatEndpoint(opts.server),
-      transport: r.transport,
-      pair: formatPair(r.local, r.server),
-      local: formatEndpoint(r.local),
-      retriedOverTcp: r.truncated !== undefined,
-      truncatedUdp: r.truncated ? { pair: formatPair(r.truncated.local, r.truncated.server), size: r.truncated.size } : null,
-      tries: r.tries,
-      id: m.id,
-      rcode: rcodeName(m.flags.rcode),
-      flags: flagList(m),
-      size: r.size,
-      question: m.questions.map((q) => ({ name: q.name === '' ? '.' : `${q.name}.`, type: typeName(q.type), class: className(q.class) })),
-      answer: sections.answer.map(recordJson),
-      authority: sections.authority.map(recordJson),
-      additional: sections.additional.map(recordJson),
-    });
+    const { server, transport, pair, local, retriedOverTcp, truncatedUdp, tries, id, rcode, flags, size, question, answer, authority, additional } = r;
+    printJson({ server, transport, pair, local, retriedOverTcp, truncatedUdp, tries, id, rcode, flags, size, question, answer, authority, additional });
   } else {
-    if (r.truncated) {
-      print(`udp  ${formatPair(r.truncated.local, r.truncated.server)}  answer truncated (TC=1, ${r.truncated.size} octets): retrying over TCP`);
-    }
-    print(`${r.transport}  ${formatPair(r.local, r.server)}  ${r.size} octets${r.tries > 1 ? ` after ${r.tries} tries` : ''}`);
-    print(`status: ${rcodeName(m.flags.rcode)}  flags: ${flagList(m).join(' ')}  id: ${m.id}`);
+    if (r.truncatedUdp) print(`udp  ${r.truncatedUdp.pair}  answer truncated (TC=1, ${r.truncatedUdp.size} octets): retrying over TCP`);
+    print(`${r.transport}  ${r.pair}  ${r.size} octets${r.tries > 1 ? ` after ${r.tries} tries` : ''}`);
+    print(`status: ${r.rcode}  flags: ${r.flags.join(' ')}  id: ${r.id}`);
+    const sections = { answer: r.answer, authority: r.authority, additional: r.additional };
     for (const [label, list] of Object.entries(sections)) {
       if (!list.length) continue;
       print(`\n${label.toUpperCase()} SECTION`);

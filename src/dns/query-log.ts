@@ -4,9 +4,12 @@
  * (server side, qname/qtype/rcode of a cached answer) are serialised once, and each query only
  * adds time, client endpoint and size. The line is byte-for-byte what
  *   log.info({ ...netEvent('dns.query', transport, client, server), qname, qtype, rcode, size, tc }, 'dns query')
- * writes (a unit test checks that), written to the same pino destination in batches.
+ * writes (a unit test checks that), in batches: appended to the --log-file directly as bytes
+ * (appendingLog), or written to the same pino destination as strings (stderr, a pipe, any Writable).
  */
 import { Writable } from 'node:stream';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino } from 'pino';
 import { flushOnExit, jsonLogSink, type Logger } from '../log.js';
 import { netEvent } from '../events.js';
@@ -20,6 +23,9 @@ export interface QueryMeta {
   tc: boolean;
   /** `,"qname":...,"qtype":...,"rcode":...` built once per distinct answer. */
   fragment?: string;
+  /** The record's end from the fragment on (`...,"size":N,"tc":...}\n`, UTF-8) for answers of `tailSize` octets. */
+  tail?: Buffer;
+  tailSize?: number;
 }
 
 export interface QueryLog {
@@ -65,6 +71,14 @@ function selfCheck(base: Record<string, unknown>, bindings: string, server: Endp
   return out === line(time, bindings, 'tcp', '[::1]:53001', formatEndpoint(server), fragment(meta), 61, true);
 }
 
+type RecordFn = (transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => void;
+
+/** The record through log.info: for any logger, and what the fast paths must write byte for byte. */
+const viaPino = (log: Logger, server: Endpoint): RecordFn => (transport, address, port, meta, size) => {
+  if (!log.isLevelEnabled('info')) return;
+  log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size, tc: meta.tc }, 'dns query');
+};
+
 /** Returns a function logging one `dns.query` record per call. */
 export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const s = formatEndpoint(server);
@@ -73,12 +87,9 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
   const chindings = sink && Object.entries(sink.base).map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('');
   const fast = sink !== undefined && selfCheck(sink.base, chindings!, server);
 
-  if (!fast) {
-    return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
-      if (!log.isLevelEnabled('info')) return;
-      log.info({ ...netEvent('dns.query', transport, { address, port }, server), qname: meta.qname, qtype: meta.qtype, rcode: meta.rcode, size, tc: meta.tc }, 'dns query');
-    }, { fast: false, flush: () => {}, close: () => {} });
-  }
+  const fd = fast && sink.file !== undefined ? openAppend(sink.file) : undefined;
+  if (fd !== undefined) return appendingLog(log, fd, sink!.time, chindings!, server, sink!.destination.sync === true);
+  if (!fast) return Object.assign(viaPino(log, server), { fast: false, flush: () => {}, close: () => {} });
   const stream = sink.destination;
   const timeFn = sink.time;
   let lastMs = 0;
@@ -141,5 +152,141 @@ export function queryLogger(log: Logger, server: Endpoint): QueryLog {
     const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     pending += line(lastTime, chindings!, transport, c, s, frag, size, meta.tc);
     if (live || pending.length >= BATCH) flush();
+  }, { fast: true, flush, close });
+}
+
+/** `file` opened for appending, or undefined when it cannot be or is not a regular file (a FIFO, /dev/stderr). */
+function openAppend(file: string): number | undefined {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const fd = openSync(file, 'a');
+    if (fstatSync(fd).isFile()) return fd;
+    closeSync(fd);
+  } catch {
+    // the logger's own destination reports it
+  }
+  return undefined;
+}
+
+/** Distinct client endpoints whose encoded record parts are kept; then the table starts over. */
+const MAX_CLIENTS = 4096;
+
+/**
+ * The query log for a --log-file: records are encoded straight into a byte batch, from parts kept
+ * encoded (the time once per millisecond, each client's endpoints, each answer's fragment), and the
+ * batch is appended to the file with its own descriptor, synchronously, every BATCH bytes and every
+ * 200 ms. Through pino's destination each record was a string that sonic-boom measured, encoded
+ * and, once written, encoded again: about 1.2 µs of CPU a record, a sixth of a UDP query's cost.
+ * The file is opened O_APPEND and is a regular file: every write(2) lands whole after the previous,
+ * so whole-line batches never interleave with pino's own writes to the same file. A batch written
+ * at once blocks only as long as the page cache takes it, and leaves nothing in flight at exit.
+ */
+function appendingLog(log: Logger, fd: number, timeFn: () => string, chindings: string, serverEndpoint: Endpoint, live: boolean): QueryLog {
+  const server = formatEndpoint(serverEndpoint);
+  // after close (a datagram answered while the sockets close): through pino, not lost
+  const afterClose = viaPino(log, serverEndpoint);
+  const enc = (text: string): Buffer => Buffer.from(text, 'utf8');
+  const to = `","to":${JSON.stringify(server)},"pair":"`;
+  const pairEnd = ` <-> ${server}"`;
+  let lastMs = -1;
+  let time = '';
+  // `{"level":30,"time":...,<bindings>,"event":"dns.query","transport":"udp","from":"` for this millisecond
+  const heads: Record<'udp' | 'tcp', { ms: number; bytes: Buffer }> = { udp: { ms: -1, bytes: Buffer.alloc(0) }, tcp: { ms: -1, bytes: Buffer.alloc(0) } };
+  const head = (transport: 'udp' | 'tcp', now: number): Buffer => {
+    if (now !== lastMs) {
+      lastMs = now;
+      time = timeFn();
+    }
+    const h = heads[transport];
+    if (h.ms !== now) {
+      h.ms = now;
+      h.bytes = enc(`{"level":30${time}${chindings},"event":"dns.query","transport":"${transport}","from":"`);
+    }
+    return h.bytes;
+  };
+  // `<client>","to":"<server>","pair":"<client> <-> <server>"` per client address and port
+  const clients = new Map<string, Map<number, Buffer>>();
+  let clientCount = 0;
+  const clientPart = (address: string, port: number): Buffer => {
+    let byPort = clients.get(address);
+    const hit = byPort?.get(port);
+    if (hit !== undefined) return hit;
+    if (clientCount >= MAX_CLIENTS) {
+      clients.clear();
+      clientCount = 0;
+      byPort = undefined;
+    }
+    if (byPort === undefined) clients.set(address, (byPort = new Map()));
+    const c = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    const bytes = enc(`${c}${to}${c}${pairEnd}`);
+    byPort.set(port, bytes);
+    clientCount++;
+    return bytes;
+  };
+
+  let buf = Buffer.allocUnsafeSlow(BATCH);
+  let off = 0;
+  let lines = 0;
+  let dropped = 0;
+  let closed = false;
+  /** Appends the batch; a failed write (disk full) loses it, and the loss is said once a write works again. */
+  const flush = (): void => {
+    if (off === 0) return;
+    try {
+      for (let at = 0; at < off; ) at += writeSync(fd, buf, at, off - at);
+    } catch {
+      dropped += lines;
+      off = lines = 0;
+      return;
+    }
+    off = lines = 0;
+    if (dropped > 0) {
+      const n = dropped;
+      dropped = 0;
+      log.warn({ event: 'dns.query.dropped', dropped: n }, `${n} query log records dropped: the log file could not be written`);
+    }
+  };
+  const timer = setInterval(flush, 200);
+  timer.unref();
+  const offExit = flushOnExit(flush);
+  const close = (): void => {
+    if (closed) return;
+    flush();
+    closed = true;
+    clearInterval(timer);
+    offExit();
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone: nothing more to write
+    }
+  };
+  return Object.assign((transport: 'udp' | 'tcp', address: string, port: number, meta: QueryMeta, size: number) => {
+    if (closed) return afterClose(transport, address, port, meta, size);
+    if (!log.isLevelEnabled('info')) return;
+    const h = head(transport, Date.now());
+    const c = clientPart(address, port);
+    // a cached answer has one size: its tail is encoded once
+    let t = meta.tail;
+    if (t === undefined || meta.tailSize !== size) {
+      t = enc(`${(meta.fragment ??= fragment(meta))},"size":${size},"tc":${meta.tc},"msg":"dns query"}\n`);
+      if (meta.tail === undefined) {
+        meta.tail = t;
+        meta.tailSize = size;
+      }
+    }
+    const n = h.length + c.length + t.length;
+    if (off + n > buf.length) {
+      flush();
+      if (n > buf.length) buf = Buffer.allocUnsafeSlow(n);
+    }
+    buf.set(h, off);
+    off += h.length;
+    buf.set(c, off);
+    off += c.length;
+    buf.set(t, off);
+    off += t.length;
+    lines++;
+    if (live) flush();
   }, { fast: true, flush, close });
 }

@@ -39,4 +39,17 @@ describe('response cache', () => {
     expect(sent.map((b) => b.readUInt16BE(0))).toEqual([0x1111, 0x2222]);
     expect(sent[0]).not.toBe(sent[1]);
   });
+
+  it('charges an entry for the log record pieces kept with it: long names fill the octet cap sooner', () => {
+    const q = (letter: number) => Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, letter, 0, 0, 1, 0, 1]);
+    const long = { ...meta, qname: 'x'.repeat(250) }; // about 1.2 KB of record pieces once logged
+    const cache = new ResponseCache(1000, 4096);
+    for (let i = 0; i < 4; i++) cache.set(q(0x61 + i), { buf: answerBytes(), ...long });
+    // three fit in 4 KiB; the fourth started the cache over
+    expect(cache.get(q(0x61))).toBeUndefined();
+    expect(cache.get(q(0x64))).toBeDefined();
+    const short = new ResponseCache(1000, 4096);
+    for (let i = 0; i < 4; i++) short.set(q(0x61 + i), { buf: answerBytes(), ...meta });
+    expect(short.get(q(0x61))).toBeDefined();
+  });
 });

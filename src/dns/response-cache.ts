@@ -42,15 +42,25 @@ export class ResponseCache {
   set(query: Buffer, c: CachedAnswer): void {
     if (this.maxEntries <= 0 || c.buf.length > MAX_CACHED_ANSWER || query.length > MAX_CACHED_QUERY) return;
     const key = query.toString('latin1', 2);
-    if (this.map.size >= this.maxEntries || this.bytes + c.buf.length + key.length > this.maxBytes) this.clear();
+    const cost = c.buf.length + key.length + logPieces(c);
+    if (this.map.size >= this.maxEntries || this.bytes + cost > this.maxBytes) this.clear();
     this.map.set(key, { ...c, buf: Buffer.from(c.buf) });
-    this.bytes += c.buf.length + key.length;
+    this.bytes += cost;
   }
 
   clear(): void {
     this.map.clear();
     this.bytes = 0;
   }
+}
+
+/**
+ * Octets the query log keeps with an entry once it is logged (query-log.ts: the record's fragment
+ * as a string and its encoded tail), an upper estimate: qname, qtype and rcode JSON-escaped, at
+ * most twice their length, plus the fixed keys.
+ */
+function logPieces(c: CachedAnswer): number {
+  return 2 * (2 * (c.qname.length + c.qtype.length + c.rcode.length) + 80);
 }
 
 /** A copy of a cached answer with `query`'s ID: the cached bytes are never changed in place. */

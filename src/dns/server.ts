@@ -108,11 +108,24 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListene
   };
 }
 
-const literalLookup = ((address: string, opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => {
-  const family = isIP(address);
-  if (!family) cb(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), address, 0);
-  else cb(null, address, family);
-}) as unknown as dgram.SocketOptions['lookup'];
+/**
+ * A lookup for literals only (a name is an error, never a resolver query). The last address checked
+ * is remembered: answers go to rinfo.address, mostly the same few clients, and isIP (a regular
+ * expression) on every answer was a per-query cost.
+ */
+export function literalLookup(): dgram.SocketOptions['lookup'] {
+  let last: string | undefined;
+  let lastFamily = 0;
+  return ((address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void) => {
+    if (address !== last) {
+      const family = isIP(address);
+      if (!family) return cb(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), address, 0);
+      last = address;
+      lastFamily = family;
+    }
+    cb(null, address, lastFamily);
+  }) as unknown as dgram.SocketOptions['lookup'];
+}
 
 /** UDP first (port 0 picks one), then TCP on the same number, through the shared binder. */
 async function bindBoth(host: string, port: number, maxConnections: number): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
@@ -122,7 +135,7 @@ async function bindBoth(host: string, port: number, maxConnections: number): Pro
     host,
     port,
     first: 'udp',
-    udp: { create: () => dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup }) },
+    udp: { create: () => dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup() }) },
     tcp: { create: () => net.createServer({ pauseOnConnect: false }) },
   });
   b.tcp!.maxConnections = maxConnections;

@@ -1,9 +1,8 @@
 /**
- * A primary's zone files: loaded before anything binds, reloaded on SIGHUP or when a file changes,
+ * A primary's zone files: loaded before anything binds, reloaded on request (the CLI: SIGHUP) or when a file changes,
  * and the NOTIFY policy (RFC 1996): every zone at start, then only zones whose SOA serial grew.
  */
 import { accessSync, constants as fsConstants, statSync, watchFile, unwatchFile } from 'node:fs';
-import { onHangup } from '../core/shutdown.js';
 import { invalidArgument, LabError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Endpoint } from '../socket-pair.js';
@@ -45,11 +44,12 @@ export function loadZoneFiles(files: string[], log: Logger): Map<string, Zone> {
 }
 
 /**
- * Reloads `files` (their zones in `zonesByFile`, updated in place) on SIGHUP and on change, hands
- * the new set to `setZones`, and NOTIFYs `notify` about every zone now and each changed serial later.
- * A file that no longer parses, or changes its origin, keeps serving its previous version.
+ * Reloads `files` (their zones in `zonesByFile`, updated in place) on reload() and, with `watch`
+ * (default true), when one changes; hands the new set to `setZones`, and NOTIFYs `notify` about
+ * every zone now and each changed serial later. A file that no longer parses, or changes its
+ * origin, keeps serving its previous version.
  */
-export function watchZoneFiles(opts: { files: string[]; zonesByFile: Map<string, Zone>; log: Logger; setZones: (zones: Zone[]) => void; notify?: Endpoint[] }): { reload(reason: string): void; close(): void } {
+export function watchZoneFiles(opts: { files: string[]; zonesByFile: Map<string, Zone>; log: Logger; setZones: (zones: Zone[]) => void; notify?: Endpoint[]; watch?: boolean }): { reload(reason: string): void; close(): void } {
   const { files, zonesByFile, log } = opts;
   const notify = (zones: Iterable<Zone>): void => {
     if (opts.notify?.length) for (const z of zones) void sendNotifies(z, opts.notify, log);
@@ -78,16 +78,15 @@ export function watchZoneFiles(opts: { files: string[]; zonesByFile: Map<string,
     opts.setZones([...zonesByFile.values()]);
     notify(changed);
   };
-  const offHup = onHangup(() => reload('SIGHUP'));
-  for (const f of files) watchFile(f, { interval: 500, persistent: false }, (cur, prev) => {
+  const watched = opts.watch === false ? [] : files;
+  for (const f of watched) watchFile(f, { interval: 500, persistent: false }, (cur, prev) => {
     if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) reload('file changed');
   });
   notify(zonesByFile.values());
   return {
     reload,
     close() {
-      offHup();
-      for (const f of files) unwatchFile(f);
+      for (const f of watched) unwatchFile(f);
     },
   };
 }

@@ -7,7 +7,8 @@ import { print } from '../format.js';
 import { describeLabel, labelPort, parsePort } from '../ports/registry.js';
 import { serveUntilSignal, setProcessTitle } from '../run.js';
 import { formatEndpoint } from '../socket-pair.js';
-import { DEFAULT_ECHO_PORT, startEcho } from './server.js';
+import { startEcho } from '../api/servers.js';
+import { DEFAULT_ECHO_PORT } from './server.js';
 
 interface EchoFlags {
   host: string;
@@ -70,6 +71,7 @@ Examples:
         tcp,
         udp,
         log,
+        keepEvents: false,
         idleTimeoutMs: flags.idleTimeout * 1000,
         maxConnections: flags.maxConnections,
         closeDelayMs: flags.closeDelay * 1000,

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ExecResult } from '../core/process.js';
 import type { ListSocketsOptions, SocketRecord } from '../netstat/types.js';
 
 /**
@@ -46,13 +47,8 @@ export interface HostInterface {
   address?: string;
 }
 
-export interface HostExecResult {
-  /** null when it was killed after timeoutMs. */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
+/** What a command run on a host left (any backend): the core runner's result, less what only a local process has. */
+export type HostExecResult = Pick<ExecResult, 'code' | 'stdout' | 'stderr' | 'timedOut'>;
 
 export interface HostSpawnOptions {
   /** Append the process's output to these files (paths inside a mount): it outlives this process's pipes. */

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { LabError } from '../errors.js';
-import { CLI_PATH, execArgv, isSameProcess, killGroup, procStartTime, stopProcess } from '../lab/exec.js';
+import { CLI_PATH, isSameProcess, killGroup, procStartTime, run, stopProcess } from '../core/process.js';
 import { listSockets } from '../netstat/sockets.js';
 import type { BuildOptions, HostBackend, HostExecResult, HostProcess, HostSpawnOptions, HostTopology, LabHost, TopologySpec } from './backend.js';
 
@@ -78,12 +78,12 @@ export function processHost(name: string, opts: { prefix?: string[]; netns?: str
     ...(opts.netns !== undefined && { netns: opts.netns }),
     exec: async (argv, o = {}): Promise<HostExecResult> => {
       if (o.input !== undefined) throw new LabError('LAB_ERR_INTERNAL', 'exec with input is not supported on local hosts');
-      return execArgv(full(argv), { timeoutMs: o.timeoutMs ?? 30_000, env: { ...env, ...o.env } });
+      return run(full(argv), { timeoutMs: o.timeoutMs ?? 30_000, env: { ...env, ...o.env } });
     },
     spawn: async (argv, o = {}) => spawnLocal(name, full(argv), o, env),
     readFile: async (path) => {
       if (!opts.netns) return readFileSync(path);
-      const r = await execArgv([...prefix, 'cat', '--', path], { timeoutMs: 10_000 });
+      const r = await run([...prefix, 'cat', '--', path], { timeoutMs: 10_000 });
       if (r.code !== 0) throw new LabError('LAB_ERR_NETNS', `${name}: cannot read ${path}: ${r.stderr.trim()}`);
       return Buffer.from(r.stdout);
     },

@@ -11,17 +11,20 @@ import { chooseBackend, LabRun, teardownState, type RunOutput } from './runner.j
 import { parseBackend, BACKENDS, type BackendChoice } from '../hosts/index.js';
 import { checkDockerReady } from '../hosts/docker/topology.js';
 import { readState, runRoot, startLockHolder, stateIsLive } from './state.js';
-import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from './exec.js';
+import { CLI_PATH, foreground, isSameProcess, killGroup, sleep } from '../core/process.js';
 import { exitCodeOf, formatChecks, formatStep, toJunit, type LabReport } from './output.js';
 import { labNotesCorrections, formatNotesCorrections } from './notes.js';
 import { onOutputClosed } from '../core/output-closed.js';
-import { onShutdown, untilShutdown } from '../core/shutdown.js';
+import { onHangup, onShutdown, untilShutdown } from '../core/shutdown.js';
 import { renderReport, verdictOf, writeReport } from './report.js';
 import { LabSession } from './live-session.js';
 import { exportDocker, staticScope } from './docker.js';
 import { confirmLab } from './confirm.js';
 import { addStudentOptions, detachedRun, registerStudentCommands } from './student-command.js';
 import { addStudentWork, afterUp, recordQuestions, runLabTasks, studentArgs, studentVars, type StudentFlags } from './student.js';
+import { parseSeed } from './variants.js';
+import { bindSpec, labVars } from './bind.js';
+import { fillSoft } from './template.js';
 
 function collectVar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(value);
@@ -118,12 +121,12 @@ function teardownOnSignal(name: string, getRun: () => LabRun | undefined): () =>
   };
   // output piped into `head` that went away: nobody is watching, so tear the lab down and exit
   const offOutput = onOutputClosed(() => stop(typeof process.exitCode === 'number' ? process.exitCode : 0)());
-  process.on('SIGHUP', onHup);
+  const offHup = onHangup(onHup);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   return () => {
     offShutdown();
-    process.off('SIGHUP', onHup);
+    offHup();
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
     offOutput();
@@ -259,20 +262,28 @@ Examples:
     .description('what a lab does: hosts, services, steps and checks')
     .argument('<name>', 'lab name, number or path to a lab.yaml')
     .option('--json', 'print the parsed lab file as JSON')
-    .action((name: string, opts: { json?: boolean }) => {
-      const spec = resolveLab(name);
-      if (opts.json) return printJson(spec);
+    .addOption(new Option('--seed <n>', "show this variant's values (addresses, names, ports)").argParser((v) => (parseSeed(v), v)))
+    .option('--student <id>', "show this student's variant")
+    .action((name: string, opts: { json?: boolean; seed?: string; student?: string }) => {
+      const file = resolveLab(name);
+      if (opts.json) return printJson(file);
       // the values the lab would run with, known without running it (vars, service ports from their flags)
-      const scope = staticScope(spec);
+      const { vars, variant } = studentVars(file, opts);
+      const scope = staticScope(file, vars);
+      const spec = bindSpec(file, labVars(file, vars));
+      // the run dir exists only once the lab runs: shown as <run_dir>
+      const { run_dir: _r, lab_dir: _l, ...known } = scope;
+      const t = (text: string): string => fillSoft(text, known);
+      if (variant) print(dim(`variant: seed ${variant.seed}${variant.student ? ` (student ${variant.student})` : ''}`));
       print(bold(`${spec.name}: ${spec.title}`));
       print(`topic: ${spec.topic}`);
-      if (spec.summary) print(`\n${spec.summary.trim()}`);
+      if (spec.summary) print(`\n${t(spec.summary.trim())}`);
       print(`\nhosts: ${spec.hosts.map((h) => `${h.name} (${h.kind === 'netns' ? 'namespace' : 'this machine'}${h.ephemeralRange ? `, ephemeral ${h.ephemeralRange.join('-')}` : ''})`).join(', ')}`);
       for (const s of spec.segments) print(`segment ${s.name}: ${s.members.map((m) => `${m.host}${m.address ? ` ${m.address}` : ' (DHCP)'}${m.mac ? ` ${m.mac}` : ''}`).join(', ')}`);
       print('\nservices:');
-      for (const s of spec.services) print(`  ${s.name} on ${s.host}: ${s.program ? '' : 'socketlab '}${s.run}`);
+      for (const s of spec.services) print(`  ${s.name} on ${s.host}: ${s.program ? '' : 'socketlab '}${t(s.run)}`);
       print('\nsteps:');
-      spec.steps.forEach((s, i) => print(`  ${i + 1}. ${s.name}: ${s.run}${s.background ? '  [keeps running]' : ''}`));
+      spec.steps.forEach((s, i) => print(`  ${i + 1}. ${t(s.name)}: ${t(s.run)}${s.background ? '  [keeps running]' : ''}`));
       print('\nchecks:');
       for (const c of spec.checks) {
         let text: string;

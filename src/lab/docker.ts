@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { LabError, asSystemError, invalidArgument } from '../errors.js';
 import { splitCommand } from './exec.js';
 import { fill, type TemplateScope } from './template.js';
+import { bindSpec, labVars, renderFile } from './bind.js';
 import type { LabSpec, SegmentSpec, ServiceSpec } from './schema.js';
 import { LAB_TOOLS } from '../hosts/docker/image.js';
 import { segmentIpam, subnetOf } from '../hosts/docker/plan.js';
@@ -13,7 +14,7 @@ import { segmentIpam, subnetOf } from '../hosts/docker/plan.js';
 export const LAB_MOUNT = '/lab';
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, dhclient, udhcpc, radvd, ping). */
+/** Debian packages the image needs for the labs' own commands (ss, ip, dig, tcpdump, dhclient, udhcpc, radvd, dnsmasq, ping). */
 export const IMAGE_PACKAGES = Object.keys(LAB_TOOLS);
 
 /** A port a service listens on, as `7007/tcp`. */
@@ -58,9 +59,25 @@ export function servicePorts(args: string[]): { address: string; ports: Exported
   }
 }
 
-/** Values for `${...}` without running anything: vars, the mount point, each service's port and address. */
-export function staticScope(spec: LabSpec): TemplateScope {
-  const scope: TemplateScope = { ...spec.vars, run_dir: LAB_MOUNT, lab_dir: LAB_MOUNT };
+/** The ports a lab's listening checks expect on `host` (what the programs there serve). */
+function checkedPorts(spec: LabSpec, host: string, scope: TemplateScope): ExportedPort[] {
+  const seen = new Set<string>();
+  const out: ExportedPort[] = [];
+  for (const c of spec.checks) {
+    if (c.kind !== 'listening' || c.absent || (c.host ?? spec.hosts[0]!.name) !== host) continue;
+    const p = { port: Number(fill(String(c.port), scope, 'port')), proto: c.proto };
+    if (seen.has(`${p.port}/${p.proto}`)) continue;
+    seen.add(`${p.port}/${p.proto}`);
+    out.push(p);
+  }
+  return out;
+}
+
+/** Values for `${...}` without running anything: vars (OVER them: a seed's), the mount point, each service's port and address. */
+export function staticScope(file: LabSpec, over: Record<string, string> = {}): TemplateScope {
+  const vars = labVars(file, over);
+  const spec = bindSpec(file, vars);
+  const scope: TemplateScope = { ...vars, run_dir: LAB_MOUNT, lab_dir: LAB_MOUNT };
   for (const s of spec.services) {
     const args = splitCommand(fill(s.run, scope, `services[${s.name}].run`));
     const { address, ports } = servicePorts(args);
@@ -143,7 +160,9 @@ function makeDir(dir: string): void {
   mkdirSync(dir);
 }
 
-function writeExport(spec: LabSpec, dir: string, opts: { force?: boolean; image?: string }): string[] {
+function writeExport(file: LabSpec, dir: string, opts: { force?: boolean; image?: string }): string[] {
+  // the lab without a seed: its default addresses
+  const spec = bindSpec(file, labVars(file));
   const force = opts.force === true;
   if (dir.trim() === '') throw invalidArgument('lab export: --docker needs a directory (an empty path would write into the current one)');
   const out = resolve(dir);
@@ -232,6 +251,14 @@ function writeExport(spec: LabSpec, dir: string, opts: { force?: boolean; image?
         if (ports.some((p) => p.port < 1024)) caps.add('NET_BIND_SERVICE');
         if (ports.length) c.expose = ports.map((p) => `${p.port}/${p.proto}`);
       }
+      // a program (dnsmasq) or a step's client (dhclient) names no --port: the host's listening checks say which
+      // (on the host's first container: the others share its network and may not expose)
+      if (i === 0) {
+        const checked = checkedPorts(spec, host.name, scope);
+        if (checked.some((p) => p.port < 1024)) caps.add('NET_BIND_SERVICE');
+        const expose = [...new Set([...((c.expose as string[] | undefined) ?? []), ...checked.map((p) => `${p.port}/${p.proto}`)])];
+        if (expose.length) c.expose = expose;
+      }
       if (i === 0) {
         c.hostname = host.name;
         c.networks = Object.fromEntries(hostSegments.map((s, k) => {
@@ -273,9 +300,11 @@ function writeExport(spec: LabSpec, dir: string, opts: { force?: boolean; image?
   if (!opts.image) write('Dockerfile', dockerfile());
   write('steps.sh', stepsScript(spec, scope), 0o755);
   write('README.md', readme(spec));
-  for (const f of ['lab.yaml', 'lab.json', 'README.md', ...spec.files]) {
+  for (const f of ['lab.yaml', 'lab.json', 'README.md']) {
     if (existsSync(join(spec.dir, f))) copyFileSync(join(spec.dir, f), join(out, 'lab', f));
   }
+  // the lab's own files as a run has them: its ${var}s filled
+  for (const f of spec.files) if (existsSync(join(spec.dir, f))) renderFile(join(spec.dir, f), join(out, 'lab', f), scope);
   if (!existsSync(join(out, 'compose.yaml'))) throw new LabError('LAB_ERR_LAB_RUN', `could not write ${out}/compose.yaml`);
   return files;
 }

@@ -6,6 +6,17 @@ import type { CheckResult } from './checks.js';
 import type { LabSpec } from './schema.js';
 import type { LabRun, RunOutput, StepResult } from './runner.js';
 import { StepControl } from './step-mode.js';
+import { fill, type TemplateScope } from './template.js';
+
+/** The port a `capture --port P` service watches (its records of that port are the packets), once P is known. */
+function capturePort(run: string, scope: TemplateScope): number | undefined {
+  try {
+    const m = /--port\s+(\d+)/.exec(fill(run, scope, 'capture'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * One lab run's event stream and the views on it: the observer feeds it (packets, TCP states,
@@ -47,14 +58,17 @@ export class LabSession {
     this.observer = new Observer(
       {
         hosts: this.spec.hosts.map((h) => h.name),
-        segments: this.spec.segments,
+        // the run's own addresses (a seed's subnet), not the lab file's placeholders
+        segments: run.spec.segments,
         netns: st.netns,
         ...(st.topologyId && { topologyId: st.topologyId }),
         runDir: st.runDir,
         services: () =>
           this.spec.services.map((s) => {
             const p = st.processes.find((x) => x.kind === 'service' && x.name === s.name);
-            return { name: s.name, host: s.host, ...(!s.program && { logFile: join(st.runDir, 'logs', `${s.name}.jsonl`) }), ...(p?.listening && p.listening.port > 0 && { port: p.listening.port }), capture: /^capture\b/.test(s.run) };
+            const capture = /^capture\b/.test(s.run);
+            const watch = capture ? capturePort(s.run, run.scope) : undefined;
+            return { name: s.name, host: s.host, ...(!s.program && { logFile: join(st.runDir, 'logs', `${s.name}.jsonl`) }), ...(p?.listening && p.listening.port > 0 && { port: p.listening.port }), capture, ...(watch && { watch }) };
           }),
       },
       this.log,
@@ -63,11 +77,14 @@ export class LabSession {
   }
 
   async beforeStep(index: number, name: string, host: string, command: string, show?: string): Promise<void> {
+    this.observer?.sync();
     await this.control.beforeStep(index, name);
     this.log.emit({ kind: 'step', t: Date.now(), index, phase: 'start', name, host, command, ...(show && { show }) });
   }
 
   afterStep(r: StepResult, index: number): void {
+    // what the services logged during the step is shown with the step, before its end and the next step
+    this.observer?.sync();
     this.control.afterStep();
     this.log.emit({ kind: 'step', t: Date.now(), index, phase: 'end', name: r.name, host: r.host, command: r.command, ...(r.show && { show: r.show }), ok: r.ok, code: r.code });
   }

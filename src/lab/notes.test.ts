@@ -28,7 +28,7 @@ describe('notes corrections box', () => {
     const all = new Map(labs.map((l) => [l, labNotesCorrections(join(labsDir, l))]));
     for (const [lab, items] of all) expect(items.length, lab).toBeGreaterThan(0);
     const text = (lab: string): string => all.get(lab)!.map((i) => `${i.notes} ${i.really}`).join('\n');
-    for (const fact of [/DHCPv6 = SLAAC/, /RFC 4862/, /RFC 8415/, /port 546/, /on 547/, /M flag/, /O flag/]) expect(text('10-slaac')).toMatch(fact);
+    for (const lab of ['10-slaac', '11-dhcpv6']) for (const fact of [/DHCPv6 = SLAAC/, /RFC 4862/, /RFC 8415/, /port 546/, /on 547/, /M flag/, /O flag/]) expect(text(lab), lab).toMatch(fact);
     expect(text('06-dns')).toMatch(/NOTIFY[\s\S]*UDP[\s\S]*RFC 7766[\s\S]*EDNS[\s\S]*853/);
     expect(text('03-handshake')).toMatch(/[Gg]uaranteed[\s\S]*retransmi[\s\S]*accept\(\)/);
     expect(text('03-handshake')).toMatch(/4 minutes/);
@@ -37,6 +37,7 @@ describe('notes corrections box', () => {
     expect(text('01-ports')).toMatch(/DHCP 67\/68 and TFTP 69 as TCP[\s\S]*UDP only/);
     expect(text('02-socket-pairs')).toMatch(/-p[\s\S]*Windows/);
     expect(text('09-ephemeral-exhaustion')).toMatch(/60 s[\s\S]*4 minutes/);
+    expect(text('12-web')).toMatch(/443[\s\S]*TLS[\s\S]*UDP[\s\S]*port 53[\s\S]*32768-60999[\s\S]*49152-65535/);
     expect(text('13-l2-l3')).toMatch(/Layer 2 and Layer 3[\s\S]*this hop[\s\S]*next hop[\s\S]*TTL[\s\S]*NAT/);
   });
 });

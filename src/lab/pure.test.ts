@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { splitCommand, resolveArgv, inHost, CLI_PATH } from './exec.js';
+import { splitCommand, resolveArgv, inHost } from './exec.js';
+import { CLI_PATH } from '../core/process.js';
 import { clientPort, fieldMatches, flagsKind, normState, segmentKind } from './checks.js';
 import { fill, fillInt } from './template.js';
 import { toJunit, type LabReport } from './output.js';

@@ -1,15 +1,17 @@
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { EphemeralRange } from '../ports/registry.js';
 import { parseEndpoint } from '../socket-pair.js';
-import type { BackendName, HostProcess, HostTopology, LabHost, TopologySpec } from '../hosts/backend.js';
+import type { BackendName, HostExecResult as ExecResult, HostProcess, HostTopology, LabHost, TopologySpec } from '../hosts/backend.js';
 import { BACKENDS, type BackendChoice } from '../hosts/index.js';
 import { processHost, type LocalProcess, type ProcessHost } from '../hosts/local.js';
 import { hostSockets } from '../hosts/sockets.js';
 import { needsRoot, type LabSpec, type ServiceSpec, type StepSpec } from './schema.js';
 import { fill, type TemplateScope } from './template.js';
-import { execArgv, foreground, killGroup, procStartTime, sleep, splitCommand, stopProcess, type ExecResult } from './exec.js';
+import { bindSpec, labVars, renderFile } from './bind.js';
+import { foreground, killGroup, procStartTime, run, sleep, stopProcess } from '../core/process.js';
+import { splitCommand } from './exec.js';
 import { acquireStartLock, freshRunDir, readState, removeState, stateIsLive, writeState, type RunProcess, type RunState } from './state.js';
 import { stepHeader } from './output.js';
 import { sleepLong } from '../core/timers.js';
@@ -111,7 +113,10 @@ export class LabRun {
     }
   }
 
-  private static async upLocked(spec: LabSpec, opts: UpOptions): Promise<LabRun> {
+  private static async upLocked(file: LabSpec, opts: UpOptions): Promise<LabRun> {
+    const vars = labVars(file, opts.vars);
+    // the topology's addresses and routes as this run's vars make them (a seed's subnet)
+    const spec = bindSpec(file, vars);
     const out = opts.out ?? quiet;
     const existing = readState(spec.name);
     if (existing && stateIsLive(existing)) {
@@ -124,7 +129,6 @@ export class LabRun {
       throw new LabError('LAB_ERR_NEEDS_ROOT', `lab ${spec.name} ${spec.root ? 'captures packets / binds privileged ports' : 'builds network namespaces'} and needs root: run "sudo socketlab lab run ${spec.name}", or pick a localhost lab from "socketlab lab list"`);
     }
     const runDir = freshRunDir(spec.name);
-    const vars = { ...spec.vars, ...opts.vars };
     const state: RunState = { lab: spec.name, file: spec.file, runDir, startedAt: new Date().toISOString(), runnerPid: process.pid, runnerStartTime: procStartTime(process.pid), backend, ...(opts.image && { image: opts.image }), netns: {}, vars, processes: [] };
     writeState(state);
     const scope: TemplateScope = { ...vars, run_dir: runDir, lab_dir: spec.dir };
@@ -133,7 +137,7 @@ export class LabRun {
     try {
       for (const f of spec.files) {
         if (!existsSync(join(spec.dir, f))) throw new LabError('LAB_ERR_LAB_FILE', `${spec.file}: files: ${f} is not in ${spec.dir}`);
-        copyFileSync(join(spec.dir, f), join(runDir, f));
+        renderFile(join(spec.dir, f), join(runDir, f), scope);
       }
       await run.buildTopology();
       await opts.onHostsReady?.(run);
@@ -149,9 +153,12 @@ export class LabRun {
   static attach(spec: LabSpec, opts: { out?: RunOutput; vars?: Record<string, string> } = {}): LabRun | undefined {
     const state = readState(spec.name);
     if (!state) return undefined;
-    const scope: TemplateScope = { ...state.vars, ...opts.vars, run_dir: state.runDir, lab_dir: spec.dir };
+    const vars = labVars({ vars: state.vars }, opts.vars);
+    const scope: TemplateScope = { ...vars, run_dir: state.runDir, lab_dir: spec.dir };
     for (const p of state.processes) if (p.kind === 'service') addServiceScope(scope, p);
-    return new LabRun(spec, state, scope, opts.out ?? quiet);
+    // a hint's `socketlab netns exec ${ns1.netns}` from another invocation (lab hint while the lab is up)
+    for (const [host, ns] of Object.entries(state.netns)) scope[`${host}.netns`] = ns;
+    return new LabRun(bindSpec(spec, vars), state, scope, opts.out ?? quiet);
   }
 
   /** A learner's own setup: no run dir, localhost, logs only where --log SERVICE=FILE points. */
@@ -160,7 +167,8 @@ export class LabRun {
       lab: spec.name, file: spec.file, runDir: '', startedAt: new Date().toISOString(), runnerPid: process.pid, netns: {}, vars,
       processes: Object.entries(logs).map(([name, logFile]) => ({ name, kind: 'service' as const, host: spec.hosts[0]?.name ?? 'local', pid: 0, stdout: '', stderr: '', logFile })),
     };
-    return new LabRun(spec, state, { ...spec.vars, ...vars, run_dir: '', lab_dir: spec.dir }, quiet);
+    const bound = labVars(spec, vars);
+    return new LabRun(bindSpec(spec, bound), state, { ...bound, run_dir: '', lab_dir: spec.dir }, quiet);
   }
 
   private get backendName(): BackendName {
@@ -198,6 +206,11 @@ export class LabRun {
 
   /** The host NAME runs on; attaches to the running topology when another process built it (lab check). */
   async host(name: string): Promise<LabHost> {
+    // a namespace host of a lab that is down (lab status after lab run) is not this machine: its
+    // checks' commands would send traffic from the machine's own network
+    if (this.backendName === 'local' && this.spec.hosts.some((h) => h.name === name && h.kind === 'netns')) {
+      throw new LabError('LAB_ERR_LAB_RUN', `host ${name} is a network namespace and lab ${this.spec.name} is down: "sudo socketlab lab up ${this.spec.name}" first`);
+    }
     if (!this.topology) {
       const backend = this.backendName;
       const { topo, alias } = topologyFor(this.spec, backend, this.state.topologyId ?? 'local');
@@ -433,7 +446,7 @@ export async function teardownState(state: RunState, topology?: HostTopology, pr
     } catch {
       // not root, or nothing left
     }
-    const left = (await execArgv(['ip', 'netns', 'list'], { timeoutMs: 5_000 })).stdout
+    const left = (await run(['ip', 'netns', 'list'], { timeoutMs: 5_000 })).stdout
       .split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`sl-${state.topologyId}-`));
     if (left.length > 0) {
       process.stderr.write(`socketlab: could not remove ${left.join(', ')}; as a last resort run "sudo socketlab netns clean"\n`);

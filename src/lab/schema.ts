@@ -13,7 +13,8 @@ import {
 import { CHECK_KINDS, CHECK_SCHEMAS, type CheckSpec } from './checks/index.js';
 import { taskSchema, type TaskSpec } from './tasks.js';
 import { questionSchema, type QuestionSpec } from './questions.js';
-import { variantsField } from './variants.js';
+import { variantsField, variantVars } from './variants.js';
+import { bindSpec, labVars } from './bind.js';
 
 export { formatPath, type SchemaIssue } from './fields.js';
 export type { CheckSpec } from './checks/index.js';
@@ -46,8 +47,8 @@ const segment = mapping({
   members: list(
     mapping({
       host: hostRef('a host on this segment'),
-      address: text({ re: /^[0-9a-fA-F.:]+\/\d{1,3}$/, why: 'must be an address with a prefix length, e.g. 10.0.1.1/24' })
-        .describe('its address with prefix length; omitted: it gets one by DHCP or SLAAC').optional(),
+      address: text({ re: /^([0-9a-fA-F.:]|\$\{[a-zA-Z0-9_.-]+\})+\/(\d{1,3}|\$\{[a-zA-Z0-9_.-]+\})$/, why: 'must be an address with a prefix length, e.g. 10.0.1.1/24 or ${lan.1}/24' })
+        .describe('its address with prefix length (${var}s allowed: ${lan.1}/24); omitted: it gets one by DHCP or SLAAC').optional(),
       mac: text({ re: /^[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}$/, why: 'must be a unicast MAC, six hex pairs with an even first byte, e.g. 02:00:00:00:01:0a' })
         .describe("this interface's fixed MAC (captures and questions get stable answers); omitted: a random one").optional(),
     }),
@@ -183,6 +184,18 @@ function link(lab: LabFields, ctx: z.RefinementCtx) {
   });
   for (const name of Object.keys(lab.variants)) {
     if (lab.vars[name] === undefined) fail(['variants', name], `varies "${name}", which has no default under vars (the run without --seed uses it)`);
+  }
+  // the topology as the default run and a seeded run build it: every ${var} there must be known
+  if (Object.keys(lab.variants).every((n) => lab.vars[n] !== undefined)) {
+    for (const [what, vars] of [['', () => labVars(lab)], [' (with --seed 1)', () => labVars(lab, variantVars(lab.variants, 1, lab.vars))]] as const) {
+      try {
+        bindSpec(lab, vars());
+      } catch (err) {
+        const msg = (err as Error).message;
+        fail([/^routes/.test(msg) ? 'routes' : /^segments/.test(msg) ? 'segments' : 'variants'], `${msg}${what}`);
+        break;
+      }
+    }
   }
 
   // a service or step without a host runs on the only one; with several hosts it must say which

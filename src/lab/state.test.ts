@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireStartLock, startLockHolder } from './state.js';
-import { procStartTime } from './exec.js';
+import { procStartTime } from '../core/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sl-lock-'));
 const lock = join(dir, 'x.lock');

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, renameSync, linkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { isSameProcess, procStartTime } from './exec.js';
+import { isSameProcess, procStartTime } from '../core/process.js';
 import { LabError } from '../errors.js';
 
 /** A process the lab started: a service or a background step. */

@@ -2,7 +2,9 @@ import { createInterface, type Interface } from 'node:readline';
 import { bold, cyan, dim } from '../format.js';
 import type { EventLog, LabEvent } from '../observe/events.js';
 import type { RunOutput } from './runner.js';
-import { foreground, killGroup } from './exec.js';
+import { foreground, killGroup } from '../core/process.js';
+
+const laneName = (key: string): string => key.replace(/^svc:/, '');
 
 /** How long the wire must stay quiet after a packet before a step's packet group counts as done. */
 export const GROUP_QUIET_MS = 300;
@@ -89,7 +91,11 @@ export class StepControl {
   }
 
   private onEvent(e: LabEvent): void {
-    if (e.kind === 'packet' && this.stepping) this.opts.out.line(`  ${cyan(e.summary)}  ${e.from} -> ${e.broadcast ? `all (${e.to.join(', ')})` : e.to.join(', ')}  ${dim(`${e.src} -> ${e.dst}`)}`);
+    if (e.kind === 'packet' && this.stepping) {
+      // a localhost service's lane key is svc:NAME; the learner knows it by NAME
+      const to = e.to.map(laneName).join(', ');
+      this.opts.out.line(`  ${cyan(e.summary)}  ${laneName(e.from)} -> ${e.broadcast ? `all (${to})` : to}  ${dim(`${e.src} -> ${e.dst}`)}`);
+    }
     if (e.kind !== 'packet' || !this.inStep || !this.stepping || !this.opts.interactive) return;
     if (this.quiet) clearTimeout(this.quiet);
     this.quiet = setTimeout(() => {

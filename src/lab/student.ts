@@ -78,7 +78,7 @@ export function recordHint(lab: string, task: string): void {
 export function studentVars(spec: LabSpec, flags: StudentFlags): { vars: Record<string, string>; variant?: Variant } {
   const variant = variantOf(flags);
   const fault = flags.break ? faultTask(spec.tasks, flags.break).fault : undefined;
-  const vars = { ...(variant ? variantVars(spec.variants, variant.seed) : {}), ...fault?.vars, ...flags.var };
+  const vars = { ...(variant ? variantVars(spec.variants, variant.seed, spec.vars) : {}), ...fault?.vars, ...flags.var };
   return { vars, ...(variant && { variant }) };
 }
 

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeName, switchNamespace } from '../netns/names.js';
 import { captureSegment, type SegmentCapture } from './capture.js';
 import { EventLog, type LabEvent } from './events.js';
 import { placePacket, learn, laneOrder, UNKNOWN_LANE, type HostTable } from './lanes.js';
 import { BROADCAST_MAC, type Layer, type Packet } from './packet.js';
-import { matchScore, noteOf, recordFields, recordTime, type LogRecord, type Matchable } from './annotate.js';
+import { Annotator, endpointOf as ep, matchableOf, noteOf, recordFields, recordTime, type LogRecord, type Matchable } from './annotate.js';
 import { pollTcpStates } from './tcp-state.js';
 
 /** tcpdump on PATH (Debian package tcpdump): captures are an extra, never a reason a lab cannot run. */
@@ -27,12 +27,11 @@ export interface ObservedLab {
   netns: Record<string, string>;
   topologyId?: string;
   runDir: string;
-  /** the lab's services, in the lab's order; logFile for socketlab services, port from the ready line */
-  services: () => { name: string; host: string; logFile?: string; port?: number; capture?: boolean }[];
+  /** the lab's services, in the lab's order; logFile for socketlab services, port from the ready line; watch: the port a capture service captures */
+  services: () => { name: string; host: string; logFile?: string; port?: number; capture?: boolean; watch?: number }[];
 }
 
 type PacketEvent = Extract<LabEvent, { kind: 'packet' }>;
-const ep = (ip: string | undefined, port: number | undefined): string => (ip === undefined ? '' : port === undefined ? ip : ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 /**
  * Turns a running lab into events on `log`: in namespace labs every frame on every segment (one
@@ -44,12 +43,20 @@ export class Observer {
   private captures: SegmentCapture[] = [];
   private poller?: { stop(): Promise<void>; polls(): number };
   private timer?: NodeJS.Timeout;
+  private watcher?: FSWatcher;
+  private kicked = false;
   private readonly offsets = new Map<string, number>();
   private readonly partial = new Map<string, string>();
+  /** localhost: records read but not yet an arrow or a note */
   private pending: { r: LogRecord; service: string; seen: number }[] = [];
   private readonly byId = new Map<number, { ev: PacketEvent; m: Matchable }>();
+  private readonly annotator = new Annotator((id, text) => {
+    const c = this.byId.get(id);
+    if (c) this.note(c.ev, text);
+  });
   private nextId = 1;
   private readonly lanes = new Set<string>();
+  private readonly capturedPairs = new Set<string>();
   private readonly table: HostTable = { macs: new Map(), ips: new Map(), segments: new Map() };
   private pausedTotal = 0;
   private pausedAt?: number;
@@ -94,6 +101,30 @@ export class Observer {
       });
     }
     this.timer = setInterval(() => this.tick(), 200);
+    // a record is shown as soon as it is written (inotify), not at the next tick
+    try {
+      this.watcher = watch(join(this.lab.runDir, 'logs'), () => this.kick());
+      this.watcher.on('error', () => undefined);
+    } catch {
+      // no logs folder (no socketlab service) or no inotify: the tick reads them
+    }
+  }
+
+  /** Reads the services' logs now: what they wrote so far is on the stream when this returns (step boundaries call it). */
+  sync(): void {
+    if (!this.timer) return;
+    this.readLogs(false);
+    this.matchPending(false);
+  }
+
+  private kick(): void {
+    if (this.kicked) return;
+    this.kicked = true;
+    // a burst of writes (a DNS flood) is read once per 20 ms, not once per write
+    setTimeout(() => {
+      this.kicked = false;
+      this.sync();
+    }, 20).unref();
   }
 
   /** The lab's lease clocks stop while paused: lease marks move by the paused time. */
@@ -119,6 +150,8 @@ export class Observer {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
     // frames still in flight between the kernel and tcpdump
     await new Promise((r) => setTimeout(r, 300));
     await Promise.all(this.captures.map((c) => c.stop()));
@@ -126,6 +159,7 @@ export class Observer {
     await this.poller?.stop();
     this.poller = undefined;
     this.readLogs(true);
+    this.matchPending(true);
   }
 
   private addLane(key: string, title: string, subtitle: string, order: number): void {
@@ -158,10 +192,9 @@ export class Observer {
       transport: p.transport, ...(p.app && { app: p.app }), summary: p.summary, src: ep(p.src.ip, p.src.port) || p.src.mac, dst: ep(p.dst.ip, p.dst.port) || p.dst.mac,
       layers: p.layers, notes: [], source: 'capture',
     }) as PacketEvent;
-    const m: Matchable = { t: p.t, transport: p.transport, src: ep(p.src.ip, p.src.port), dst: ep(p.dst.ip, p.dst.port), ...(p.tcpFlags && { tcpFlags: p.tcpFlags }), ...(p.dhcp && { dhcp: p.dhcp }), ...(p.dns && { dns: p.dns }) };
-    this.byId.set(ev.id, { ev, m });
+    this.byId.set(ev.id, { ev, m: matchableOf(p) });
     this.leaseClock(p, place.to);
-    this.matchPending();
+    this.matchPending(false);
   }
 
   /** T1, T2 and expiry of each lease an ACK grants, on the lane of the host that holds chaddr. */
@@ -190,7 +223,7 @@ export class Observer {
 
   private tick(): void {
     this.readLogs(false);
-    this.matchPending();
+    this.matchPending(false);
     this.emitMarks(this.labTime(Date.now()));
   }
 
@@ -241,27 +274,19 @@ export class Observer {
       }
     }
     const now = Date.now();
-    for (const f of fresh) this.pending.push({ ...f, seen: now });
-    if (this.mode === 'logs') this.logArrows(final);
+    if (this.mode === 'logs') {
+      for (const f of fresh) this.pending.push({ ...f, seen: now });
+      this.logArrows(final);
+    } else for (const f of fresh) this.annotator.add(f.r, f.service, now);
   }
 
-  /** Each pending record annotates the packet it fits best; in packet mode an unmatched one is dropped after 5 s. */
-  private matchPending(): void {
-    if (this.pending.length === 0 || this.mode === 'logs') return;
-    const now = Date.now();
-    const left: typeof this.pending = [];
-    const all = [...this.byId.values()];
-    for (const p of this.pending) {
-      let best: { ev: PacketEvent; score: number } | undefined;
-      for (const c of all) {
-        const s = matchScore(p.r, c.m);
-        // one record per packet and kind: a second tcp.close of the same pair is the other FIN
-        if (s !== undefined && (!best || s < best.score) && !c.ev.notes.some((n) => n.startsWith(`${p.service}: ${String(p.r.event)} `) || n === `${p.service}: ${String(p.r.event)}`)) best = { ev: c.ev, score: s };
-      }
-      if (best) this.note(best.ev, noteOf(p.r, p.service));
-      else if (now - p.seen < 5_000) left.push(p);
-    }
-    this.pending = left;
+  /** The records read so far annotate the packets they logged (annotate.ts); packet mode only. */
+  private matchPending(final: boolean): void {
+    if (this.mode === 'packets') this.annotator.run(this.targets(), final);
+  }
+
+  private targets(keep: (c: { ev: PacketEvent }) => boolean = () => true): { id: number; m: Matchable }[] {
+    return [...this.byId.values()].filter(keep).map((c) => ({ id: c.ev.id, m: c.m }));
   }
 
   private note(ev: PacketEvent, text: string): void {
@@ -284,20 +309,21 @@ export class Observer {
 
   /**
    * Localhost labs have no frames of their own: the capture services' tcp.segment records are the
-   * packets; any other record annotates a captured packet of its socket pair, or becomes an arrow
-   * once (a message logged by both ends within a second is drawn once). Records wait 1 s, so a
-   * capture's record (written a little later) comes first.
+   * packets; any other record of a pair a capture service watches annotates its captured packet
+   * (it waits for it, up to 5 s); the rest become arrows at once, a message logged by both ends
+   * within a second drawn once.
    */
   private logArrows(final: boolean): void {
     const now = Date.now();
-    const ready = this.pending.filter((p) => final || now - p.seen >= 1_000).sort((a, b) => recordTime(a.r) - recordTime(b.r));
-    if (ready.length === 0) return;
-    this.pending = this.pending.filter((p) => !ready.includes(p));
-    const captured = (r: LogRecord): boolean => r.event === 'tcp.segment' || (r.event === 'udp.datagram' && this.lab.services().some((s) => s.capture && s.logFile));
-    const isCaptureSvc = (name: string): boolean => this.lab.services().some((s) => s.name === name && s.capture);
-    const capturedPairs = new Set<string>();
-    for (const c of this.byId.values()) if (c.ev.source === 'log' && c.ev.layers.some((l) => l.name === 'captured')) capturedPairs.add(pairKey(c.m.src, c.m.dst));
-    for (const p of ready) if (isCaptureSvc(p.service) && captured(p.r)) capturedPairs.add(pairKey(String(p.r.from), String(p.r.to)));
+    const services = this.lab.services();
+    const isCaptureSvc = (name: string): boolean => services.some((s) => s.name === name && s.capture);
+    const captured = (r: LogRecord): boolean => r.event === 'tcp.segment' || (r.event === 'udp.datagram' && services.some((s) => s.capture && s.logFile));
+    const watched = new Set(services.filter((s) => s.capture && s.watch).map((s) => String(s.watch)));
+    const ready = this.pending.sort((a, b) => recordTime(a.r) - recordTime(b.r));
+    this.pending = [];
+    // the pairs capture services watch: by their --port, and by what they captured so far
+    for (const p of ready) if (isCaptureSvc(p.service) && captured(p.r)) this.capturedPairs.add(pairKey(String(p.r.from), String(p.r.to)));
+    const covered = (from: string, to: string): boolean => this.capturedPairs.has(pairKey(from, to)) || [from, to].some((e) => watched.has(/:(\d+)$/.exec(e)?.[1] ?? ''));
     for (const p of ready) {
       const r = p.r;
       const from = String(r.from);
@@ -307,15 +333,17 @@ export class Observer {
         this.logArrow(r, p.service, t, true);
         continue;
       }
-      const all = [...this.byId.values()];
-      let best: { ev: PacketEvent; score: number } | undefined;
-      const pool = capturedPairs.has(pairKey(from, to)) ? all.filter((c) => c.ev.layers.some((l) => l.name === 'captured')) : all;
-      for (const c of pool) {
-        const s = capturedPairs.has(pairKey(from, to)) ? matchScore(r, c.m) : c.m.src === from && c.m.dst === to && c.m.transport === r.transport && c.ev.summary === labelOf(r) && Math.abs(c.m.t - t) < 1_000 ? 0 : undefined;
-        if (s !== undefined && (!best || s < best.score)) best = { ev: c.ev, score: s };
+      if (covered(from, to)) {
+        const targets = this.targets((c) => c.ev.layers.some((l) => l.name === 'captured'));
+        if (!this.annotator.annotate(r, p.service, targets) && !final && now - p.seen < 5_000) this.pending.push(p);
+        continue;
       }
-      if (best) this.note(best.ev, noteOf(r, p.service));
-      else if (!capturedPairs.has(pairKey(from, to))) this.logArrow(r, p.service, t, false);
+      let dup: PacketEvent | undefined;
+      for (const c of this.byId.values()) {
+        if (c.m.src === from && c.m.dst === to && c.m.transport === r.transport && c.ev.summary === labelOf(r) && Math.abs(c.m.t - t) < 1_000 && !this.annotator.taken(c.ev.id, p.service, r, 'all')) dup = c.ev;
+      }
+      if (dup) this.annotator.claim(dup.id, p.service, r, 'all');
+      else this.logArrow(r, p.service, t, false);
     }
   }
 
@@ -325,12 +353,15 @@ export class Observer {
     const layers: Layer[] = [{ name: captured ? 'captured' : 'log record', fields: { service, event: String(r.event), from, to, transport: String(r.transport ?? '') } }];
     const f = recordFields(r);
     if (f) layers.push({ name: String(r.transport ?? '').toUpperCase() || 'fields', fields: Object.fromEntries(f.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
+    const id = this.nextId++;
     const ev = this.log.emit({
-      kind: 'packet', t, id: this.nextId++, segment: 'lo', from: this.localLane(from), to: [this.localLane(to)], broadcast: false,
+      kind: 'packet', t, id, segment: 'lo', from: this.localLane(from), to: [this.localLane(to)], broadcast: false,
       transport: String(r.transport ?? ''), summary: labelOf(r), src: from, dst: to, layers, notes: captured ? [] : [noteOf(r, service)], source: 'log',
     }) as PacketEvent;
     const flags = typeof r.flags === 'string' ? r.flags : undefined;
     this.byId.set(ev.id, { ev, m: { t, transport: String(r.transport ?? ''), src: from, dst: to, ...(flags && { tcpFlags: flags }) } });
+    // the record drawn as the arrow is also its note (a second logger's copy of it notes it too)
+    if (!captured) this.annotator.claim(id, service, r, 'all', true);
   }
 }
 

@@ -3,7 +3,8 @@ import { commandLogger } from '../cli-context.js';
 import { bold, cyan, print } from '../format.js';
 import { renderPorts } from '../ports/command.js';
 import { portsReport } from '../ports/lookup.js';
-import { DEFAULT_ECHO_PORT, startEcho } from '../echo/server.js';
+import { startEcho } from '../api/servers.js';
+import { DEFAULT_ECHO_PORT } from '../echo/server.js';
 import { renderConnect, runConnect } from '../connect/command.js';
 import { isLabError } from '../errors.js';
 import { setProcessTitle } from '../run.js';
@@ -23,8 +24,8 @@ export function registerTour(program: Command): void {
       print('');
       print(bold(cyan(`2. A server: socketlab echo listens on a registered port`)));
       // The default port if it is free, else one the kernel picks: the tour must run anywhere.
-      const echo = await startEcho({ port: DEFAULT_ECHO_PORT, log }).catch((err: unknown) => {
-        if (isLabError(err) && err.code === 'LAB_ERR_PORT_IN_USE') return startEcho({ port: 0, log });
+      const echo = await startEcho({ port: DEFAULT_ECHO_PORT, log, keepEvents: false }).catch((err: unknown) => {
+        if (isLabError(err) && err.code === 'LAB_ERR_PORT_IN_USE') return startEcho({ port: 0, log, keepEvents: false });
         throw err;
       });
       try {

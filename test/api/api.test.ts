@@ -1,6 +1,9 @@
 /** The library API from inside the repo (dist/, as the package ships it): disposal, signals, guards. */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { startEcho, startDnsServer, startDhcpServer, dhcpClient, connect, dnsQuery } from '../../dist/api/index.js';
 import { runLab } from '../../dist/api/lab.js';
@@ -43,6 +46,29 @@ describe('socketlab API', () => {
     await using secondary = await startDnsServer({ secondary: { primary: `127.0.0.1:${primary.address.port}`, zone: 't.test' } });
     expect(secondary.zones()).toEqual([{ origin: 't.test.', serial: 1, records: 4 }]);
     expect(primary.events.find({ event: 'dns.axfr', rcode: 'NOERROR' })).toBeDefined();
+  });
+
+  // what `socketlab dns serve` relies on, now that it runs on this API
+  it('a primary from a zone file: zones() names it, refresh() re-reads it, keepEvents: false logs to the caller as is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-api-zone-'));
+    const file = join(dir, 't.zone');
+    writeFileSync(file, ZONE);
+    const lines: string[] = [];
+    const log = pino({ level: 'info', base: { name: 'mine' } }, { write: (s: string) => void lines.push(s) });
+    try {
+      await using dns = await startDnsServer({ zones: [{ file }], log, keepEvents: false });
+      expect(dns.zones()).toEqual([{ origin: 't.test.', serial: 1, records: 4, file }]);
+      writeFileSync(file, ZONE.replace('hm 1 ', 'hm 2 ').replace('192.0.2.2', '192.0.2.3'));
+      await dns.refresh('test');
+      expect(dns.zones()[0]!.serial).toBe(2);
+      const r = await dnsQuery('www.t.test', 'A', { server: { host: '127.0.0.1', port: dns.address.port } });
+      expect(r.answer.map((a) => a.data)).toEqual(['192.0.2.3']);
+      expect(dns.events.records).toEqual([]);
+      // the caller's own logger, not a copy re-logged under the server's name
+      expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'zone reloaded')).toMatchObject({ name: 'mine', reason: 'test', serial: 2, previousSerial: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('DHCP without a topology host refuses this (the host\'s) network namespace, as the CLI does', async () => {

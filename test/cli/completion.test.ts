@@ -18,7 +18,7 @@ symlinkSync(CLI, join(bin, 'socketlab'));
 const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` };
 const labs = listLabFiles().map((l) => l.name);
 // the program's own (visible) commands: a new command must appear in completion without a test edit
-const program = buildProgram();
+const program = await buildProgram();
 const visible = (cmds: readonly { name(): string; _hidden?: boolean }[]): string[] => cmds.filter((c) => !c._hidden).map((c) => c.name());
 const topCommands = visible(program.commands as never);
 const labCommands = visible(program.commands.find((c) => c.name() === 'lab')!.commands as never);

@@ -25,6 +25,8 @@ export const PEERS = {
   chromium: 'chromium',
   script: 'bsdutils',
   python3: 'python3',
+  curl: 'curl',
+  openssl: 'openssl',
   zsh: 'zsh',
   fish: 'fish',
 } as const;

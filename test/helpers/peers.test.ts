@@ -71,8 +71,10 @@ describe('one list of peers', () => {
 
   it("a lab's peers are read from its commands", () => {
     expect(labPeers('10-slaac')).toEqual(expect.arrayContaining(['ip', 'ping', 'radvd', 'tcpdump']));
+    expect(labPeers('11-dhcpv6')).toEqual(['dhclient', 'dnsmasq', 'ip', 'radvd', 'ss', 'tcpdump']);
     expect(labPeers('06-dns')).toEqual(expect.arrayContaining(['dig', 'ip']));
     expect(labPeers('03-handshake')).toContain('tcpdump');
+    expect(labPeers('12-web')).toEqual(expect.arrayContaining(['curl', 'dig', 'ip', 'openssl', 'python3', 'ss', 'tcpdump']));
     expect(labPeers('01-ports')).toEqual([]);
   });
 

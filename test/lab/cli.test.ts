@@ -20,7 +20,7 @@ describe('lab list and show', () => {
     const r = await runCli(['lab', 'show', '2']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^02-socket-pairs: Socket pairs and netstat$/m);
-    expect(r.stdout).toMatch(/echo on local: socketlab echo --port \$\{port\}/);
+    expect(r.stdout).toMatch(/echo on local: socketlab echo --port 8920 --host 127\.0\.0\.1$/m);
     expect(r.stdout).toMatch(/- tcp\/8920 is LISTEN, held by socketlab-echo/);
     expect(r.stdout).toMatch(/- exactly 3 ESTABLISHED pairs share server port 8920/);
   });

@@ -22,8 +22,12 @@ describe('lab run --step (stdin not a TTY)', () => {
     const events = r.stdout.match(/^  TCP connect \(SYN, SYN-ACK, ACK\)  \S+ -> \S+  127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+$/gm) ?? [];
     expect(events).toHaveLength(3);
     expect(r.stdout).not.toMatch(/Enter: next/);
-    // after the step that caused them
+    // shown with the step that caused them: after its heading, before the next step begins (the
+    // services' records are read at the step's end; they were held back 1 s and came steps later)
     expect(r.stdout.indexOf('  TCP connect')).toBeGreaterThan(r.stdout.indexOf('step 1:'));
+    expect(r.stdout.lastIndexOf('  TCP connect')).toBeLessThan(r.stdout.indexOf('step 2:'));
+    // a localhost service's lane is named after the service
+    expect(events[0]).toMatch(/ -> echo  /);
   });
 
   it('UDP datagrams are shown as datagrams, not connections', async () => {

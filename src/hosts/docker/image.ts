@@ -22,8 +22,13 @@ export const LAB_TOOLS: Record<string, string> = {
   'isc-dhcp-client': 'dhclient',
   udhcpc: 'udhcpc',
   radvd: 'radvd',
+  'dnsmasq-base': 'dnsmasq',
   procps: 'ps',
   'net-tools': 'netstat',
+  // lab 12-web: its web servers (python3 -m http.server, openssl s_server) and its browser (curl)
+  python3: 'python3',
+  openssl: 'openssl',
+  curl: 'curl',
 };
 const MIN_NODE: [number, number] = [20, 19];
 

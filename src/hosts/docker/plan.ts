@@ -1,47 +1,13 @@
 import { isIP } from 'node:net';
 import { planTopology } from '../../netns/topology.js';
 import { invalidArgument } from '../../errors.js';
+import { bigIntToIp, ipToBigInt, networkOf, type WideAddress } from '../../core/address.js';
 import type { TopologySpec } from '../backend.js';
 
-/** An address as a number of `bits` bits. */
-interface Addr {
-  value: bigint;
-  bits: 32 | 128;
-}
-
-function parseAddr(text: string): Addr {
-  if (isIP(text) === 4) return { value: text.split('.').reduce((a, o) => (a << 8n) + BigInt(o), 0n), bits: 32 };
-  if (isIP(text) !== 6) throw invalidArgument(`"${text}" is not an IP address`);
-  const [head = '', tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return { value: groups.reduce((a, g) => (a << 16n) + BigInt(parseInt(g, 16)), 0n), bits: 128 };
-}
-
-function formatAddr({ value, bits }: Addr): string {
-  if (bits === 32) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - i * 16)) & 0xffffn).toString(16));
-  // the longest run of two or more zero groups becomes '::' (RFC 5952 section 4.2)
-  let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > best.len) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  if (best.at < 0) return groups.join(':');
-  return `${groups.slice(0, best.at).join(':')}::${groups.slice(best.at + best.len).join(':')}`;
-}
-
 /** The network of CIDR and its size. */
-export function subnetOf(cidr: string): { base: Addr; prefix: number; text: string } {
-  const [addr = '', len = ''] = cidr.split('/');
-  const a = parseAddr(addr);
-  const prefix = Number(len);
-  const hostBits = BigInt(a.bits - prefix);
-  const base = { value: (a.value >> hostBits) << hostBits, bits: a.bits };
-  return { base, prefix, text: `${formatAddr(base)}/${prefix}` };
+export function subnetOf(cidr: string): { base: WideAddress; prefix: number; text: string } {
+  const { address, prefix, text } = networkOf(cidr);
+  return { base: ipToBigInt(address), prefix, text };
 }
 
 export interface SegmentIpam {
@@ -57,7 +23,7 @@ export function segmentIpam(cidrs: string[], needsRange: boolean): SegmentIpam {
   const { base, prefix, text } = subnetOf(cidrs[0]!);
   const hostBits = base.bits - prefix;
   if (hostBits < 3) throw invalidArgument(`subnet ${text} is too small for Docker (it needs a gateway address of its own): use /29 or larger`);
-  const used = new Set(cidrs.map((c) => parseAddr(c.split('/')[0]!).value));
+  const used = new Set(cidrs.map((c) => ipToBigInt(c.split('/')[0]!).value));
   const size = 1n << BigInt(hostBits);
   // IPv4: the top address is broadcast; IPv6 has none, but ...ffff is avoided all the same
   const rangeBits = BigInt(Math.min(base.bits === 32 ? 3 : 16, hostBits - 1));
@@ -67,10 +33,10 @@ export function segmentIpam(cidrs: string[], needsRange: boolean): SegmentIpam {
   if (base.bits === 128 && hostBits >= 64) gw = base.value + size - (1n << rangeBits) - 2n;
   while (used.has(gw) && gw > base.value + 1n) gw--;
   if (used.has(gw)) throw invalidArgument(`subnet ${text} has no address left for Docker's gateway`);
-  const gateway = formatAddr({ value: gw, bits: base.bits });
+  const gateway = bigIntToIp({ value: gw, bits: base.bits });
   // a block of 8 (IPv4) or 2^16 (IPv6) addresses at the top of the subnet, holding the gateway
   const rangeBase = (gw >> rangeBits) << rangeBits;
-  const ipRange = `${formatAddr({ value: rangeBase, bits: base.bits })}/${base.bits - Number(rangeBits)}`;
+  const ipRange = `${bigIntToIp({ value: rangeBase, bits: base.bits })}/${base.bits - Number(rangeBits)}`;
   return { subnet: text, gateway, ...(needsRange && { ipRange }) };
 }
 

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import type { SocketRecord, ListSocketsOptions } from '../../netstat/types.js';
 import type { EphemeralRange } from '../../ports/registry.js';
 import type { TemplateScope } from '../template.js';
-import type { ExecResult } from '../exec.js';
+import type { HostExecResult as ExecResult } from '../../hosts/backend.js';
 import { hostRef, mapping, text } from '../fields.js';
 
 /** One JSON log record of a service (pino line with the netEvent fields). */
