@@ -8,7 +8,7 @@
 #   terminal, zsh and fish for the completion scripts, python3 for a student's own server in a task,
 #   curl and openssl for the web lab (a browser, an HTTPS server and its certificate),
 #   docker.io, docker-compose and debootstrap for labs in Docker (the engine and a registry-free base image),
-#   iptables to make a machine look like one where dockerd runs with its rules.
+#   iptables for a machine where dockerd runs with its rules, and for lab 13's NAT router that its test must catch.
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
   echo "peers: apt-get needs root; run: sudo npm run peers" >&2

@@ -22,8 +22,11 @@ export interface TopologySpec {
   /** Short, [a-z0-9]; default random. Names namespaces, containers and networks. */
   id?: string;
   hosts: { name: string; forwarding?: boolean; ephemeralRange?: [number, number] }[];
-  /** One broadcast domain each; a member without `address` (CIDR) is a DHCP or SLAAC client and starts with none. */
-  segments: { name: string; members: { host: string; address?: string }[] }[];
+  /**
+   * One broadcast domain each; a member without `address` (CIDR) is a DHCP or SLAAC client and starts with none.
+   * `mac`: a fixed unicast MAC for that interface (else the kernel's or the engine's random one).
+   */
+  segments: { name: string; members: { host: string; address?: string; mac?: string }[] }[];
   routes?: { host: string; to: string /* 'default' or CIDR */; via: string }[];
 }
 

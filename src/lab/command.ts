@@ -279,7 +279,7 @@ Examples:
       print(`topic: ${spec.topic}`);
       if (spec.summary) print(`\n${t(spec.summary.trim())}`);
       print(`\nhosts: ${spec.hosts.map((h) => `${h.name} (${h.kind === 'netns' ? 'namespace' : 'this machine'}${h.ephemeralRange ? `, ephemeral ${h.ephemeralRange.join('-')}` : ''})`).join(', ')}`);
-      for (const s of spec.segments) print(`segment ${s.name}: ${s.members.map((m) => `${m.host}${m.address ? ` ${m.address}` : ' (DHCP)'}`).join(', ')}`);
+      for (const s of spec.segments) print(`segment ${s.name}: ${s.members.map((m) => `${m.host}${m.address ? ` ${m.address}` : ' (DHCP)'}${m.mac ? ` ${m.mac}` : ''}`).join(', ')}`);
       print('\nservices:');
       for (const s of spec.services) print(`  ${s.name} on ${s.host}: ${s.program ? '' : 'socketlab '}${t(s.run)}`);
       print('\nsteps:');

@@ -38,5 +38,6 @@ describe('notes corrections box', () => {
     expect(text('02-socket-pairs')).toMatch(/-p[\s\S]*Windows/);
     expect(text('09-ephemeral-exhaustion')).toMatch(/60 s[\s\S]*4 minutes/);
     expect(text('12-web')).toMatch(/443[\s\S]*TLS[\s\S]*UDP[\s\S]*port 53[\s\S]*32768-60999[\s\S]*49152-65535/);
+    expect(text('13-l2-l3')).toMatch(/Layer 2 and Layer 3[\s\S]*this hop[\s\S]*next hop[\s\S]*TTL[\s\S]*NAT/);
   });
 });

@@ -154,6 +154,8 @@ describe('lab file schema', () => {
       ['FILE: segments[0].members[0].address: "10.0.0.1" must be an address with a prefix length, e.g. 10.0.1.1/24 or ${lan.1}/24 (line 9)']],
     ['a segment address naming a var that does not exist', 'name: 07-x\ntitle: t\ntopic: t\nhosts:\n  - { name: a, kind: netns }\nsegments:\n  - name: lan\n    members:\n      - { host: a, address: "${lan.1}/24" }\nchecks:\n  - { kind: command, run: "true", hint: h }\n',
       ['FILE: segments: segments[0].members[0].address: variable "lan.1" is not defined (known: none) (line 7)']],
+    ['segment member with a multicast MAC', 'name: 07-x\ntitle: t\ntopic: t\nhosts:\n  - { name: a, kind: netns }\nsegments:\n  - name: lan\n    members:\n      - { host: a, address: 10.0.0.1/24, mac: "01:00:5e:00:00:01" }\nchecks:\n  - { kind: command, run: "true", hint: h }\n',
+      ['FILE: segments[0].members[0].mac: "01:00:5e:00:00:01" must be a unicast MAC, six hex pairs with an even first byte, e.g. 02:00:00:00:01:0a (line 9)']],
     ['a copied file with a path', GOOD.replace('vars: { port: 7007 }', 'files: [../secret]\nvars: { port: 7007 }'), ['FILE: files[0]: must be a file name inside the lab folder (no path), got string "../secret" (line 4)']],
     ['a program service without a ready pattern', GOOD.replace('run: echo --port ${port}', 'run: radvd -n\n    program: true'), ['FILE: services[0].ready: is required for a program service (a regex on its output that says it is up) (line 9)']],
     ['established-pairs without a count', GOOD.replace('kind: listening\n    proto: tcp\n    port: ${port}\n    process: socketlab-echo', 'kind: established-pairs\n    port: 7007'), ['FILE: checks[0]: established-pairs needs count or min (line 17)']],

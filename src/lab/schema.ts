@@ -49,6 +49,8 @@ const segment = mapping({
       host: hostRef('a host on this segment'),
       address: text({ re: /^([0-9a-fA-F.:]|\$\{[a-zA-Z0-9_.-]+\})+\/(\d{1,3}|\$\{[a-zA-Z0-9_.-]+\})$/, why: 'must be an address with a prefix length, e.g. 10.0.1.1/24 or ${lan.1}/24' })
         .describe('its address with prefix length (${var}s allowed: ${lan.1}/24); omitted: it gets one by DHCP or SLAAC').optional(),
+      mac: text({ re: /^[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}$/, why: 'must be a unicast MAC, six hex pairs with an even first byte, e.g. 02:00:00:00:01:0a' })
+        .describe("this interface's fixed MAC (captures and questions get stable answers); omitted: a random one").optional(),
     }),
     { required: true },
   ),

@@ -104,6 +104,18 @@ export function parseNamespaceName(name: string): { id: string; host: string } |
 }
 
 /** Parses `10.0.1.1/24` or `fd00::1/64`; throws a message naming `where`. */
+/**
+ * A member's fixed MAC, lowercased: six hex pairs, unicast (I/G bit clear: a group address as a
+ * source is dropped by every bridge). Locally administered (02:...) is what a lab should use.
+ */
+export function validateMac(text: string, where: string): string {
+  const mac = text.toLowerCase();
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) throw invalidArgument(`${where}: MAC "${text}" must be six hex pairs such as 02:00:00:00:01:0a`);
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw invalidArgument(`${where}: MAC "${text}" is a group (multicast) address; a host's interface needs a unicast one (first byte even, e.g. 02)`);
+  if (mac === '00:00:00:00:00:00') throw invalidArgument(`${where}: MAC "${text}" is all zeros`);
+  return mac;
+}
+
 export function parseCidr(text: string, where: string): { address: string; prefix: number; family: 4 | 6 } {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
   const family = m ? isIP(m[1]!) : 0;

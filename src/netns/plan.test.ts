@@ -35,4 +35,18 @@ describe('planTopology', () => {
     const many = Array.from({ length: 11 }, (_, i) => ({ name: `s${i}`, members: [{ host: 'a' }] }));
     expect(() => planTopology({ hosts, segments: many })).toThrow(/more than 10 segments/);
   });
+
+  it("keeps a member's fixed MAC (lowercased) and rejects a malformed, group or repeated one", () => {
+    const hosts = [{ name: 'a' }, { name: 'b' }];
+    const plan = planTopology({ hosts, segments: [{ name: 'lan', members: [{ host: 'a', mac: '02:00:00:00:01:0A' }, { host: 'b' }] }] });
+    expect(plan.interfaces.map((i) => i.mac)).toEqual(['02:00:00:00:01:0a', undefined]);
+    const one = (mac: string) => () => planTopology({ hosts, segments: [{ name: 'lan', members: [{ host: 'a', mac }] }] });
+    expect(one('02:00:00:00:01')).toThrow(/segment "lan", host "a": MAC "02:00:00:00:01" must be six hex pairs/);
+    expect(one('02-00-00-00-01-0a')).toThrow(/six hex pairs/);
+    expect(one('01:00:5e:00:00:01')).toThrow(/group \(multicast\)/);
+    expect(one('ff:ff:ff:ff:ff:ff')).toThrow(/group/);
+    expect(one('00:00:00:00:00:00')).toThrow(/all zeros/);
+    const twice = { hosts, segments: [{ name: 'lan', members: [{ host: 'a', mac: '02:00:00:00:00:01' }] }, { name: 'wan', members: [{ host: 'b', mac: '02:00:00:00:00:01' }] }] };
+    expect(() => planTopology(twice)).toThrow(/segment "wan", host "b": MAC 02:00:00:00:00:01 is already a on lan's/);
+  });
 });

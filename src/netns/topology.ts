@@ -18,6 +18,7 @@ import {
   switchPortName,
   validateHostName,
   validateId,
+  validateMac,
   validateSegmentName,
 } from './names.js';
 
@@ -26,15 +27,24 @@ export type { ExecResult, Topology, NetnsHost, NetnsInterface, TopologyOptions, 
 
 export { CLI_PATH };
 
+/**
+ * The public TopologySpec, plus a fixed MAC per member (lab files' `mac:`), so captures and the
+ * questions about them have stable answers. Internal for now: the public shape stays as published.
+ */
+export type NetnsTopologySpec = Omit<TopologySpec, 'segments'> & {
+  segments: { name: string; members: { host: string; address?: string; mac?: string }[] }[];
+};
+
 interface PlannedInterface extends NetnsInterface {
   host: string;
+  mac?: string;
   switchPort: string;
   bridge: string;
   cidr?: { address: string; prefix: number; family: 4 | 6 };
 }
 
 /** Checks a spec and computes every name, before anything is created. Pure. */
-export function planTopology(spec: TopologySpec): { id: string; interfaces: PlannedInterface[] } {
+export function planTopology(spec: NetnsTopologySpec): { id: string; interfaces: PlannedInterface[] } {
   const id = validateId(spec.id ?? randomId());
   if (!Array.isArray(spec.hosts) || spec.hosts.length === 0) throw invalidArgument('topology: at least one host is needed');
   const hosts = new Set<string>();
@@ -52,6 +62,7 @@ export function planTopology(spec: TopologySpec): { id: string; interfaces: Plan
   const segments = new Set<string>();
   const perHost = new Map<string, number>();
   const interfaces: PlannedInterface[] = [];
+  const macs = new Map<string, string>();
   for (const seg of spec.segments ?? []) {
     validateSegmentName(seg.name);
     if (segments.has(seg.name)) throw invalidArgument(`topology: segment "${seg.name}" is listed twice`);
@@ -64,6 +75,12 @@ export function planTopology(spec: TopologySpec): { id: string; interfaces: Plan
       const index = perHost.get(m.host) ?? 0;
       if (index >= MAX_INTERFACES_PER_HOST) throw invalidArgument(`topology: host "${m.host}" has more than ${MAX_INTERFACES_PER_HOST} segments`);
       perHost.set(m.host, index + 1);
+      const mac = m.mac === undefined ? undefined : validateMac(m.mac, `topology: segment "${seg.name}", host "${m.host}"`);
+      if (mac !== undefined) {
+        const other = macs.get(mac);
+        if (other) throw invalidArgument(`topology: segment "${seg.name}", host "${m.host}": MAC ${mac} is already ${other}'s`);
+        macs.set(mac, `${m.host} on ${seg.name}`);
+      }
       interfaces.push({
         host: m.host,
         segment: seg.name,
@@ -71,6 +88,7 @@ export function planTopology(spec: TopologySpec): { id: string; interfaces: Plan
         switchPort: switchPortName(m.host, index),
         bridge: bridgeName(seg.name),
         address: m.address,
+        ...(mac !== undefined && { mac }),
         cidr: m.address === undefined ? undefined : parseCidr(m.address, `topology: segment "${seg.name}", host "${m.host}"`),
       });
     }
@@ -198,7 +216,7 @@ class TopologyImpl implements Topology {
  * is eth0, eth1, ... in segment order. Nothing is created in the host's own network namespace. If
  * any step fails, whatever was created is removed again before the error is thrown.
  */
-export async function createTopology(spec: TopologySpec, opts: TopologyOptions = {}): Promise<Topology> {
+export async function createTopology(spec: NetnsTopologySpec, opts: TopologyOptions = {}): Promise<Topology> {
   const { id, interfaces } = planTopology(spec);
   requireNetnsPrivileges('building a lab topology (network namespaces)');
   const log = opts.log ?? silentLogger();
@@ -244,6 +262,8 @@ export async function createTopology(spec: TopologySpec, opts: TopologyOptions =
       // Created inside the switch namespace, peer moved straight into the host's namespace.
       await inNs(sw, ['link', 'add', i.switchPort, 'type', 'veth', 'peer', 'name', i.ifname, 'netns', ns]);
       await inNs(sw, ['link', 'set', i.switchPort, 'master', i.bridge, 'up']);
+      // before the link is up, so its IPv6 link-local address and first frames already carry it
+      if (i.mac) await inNs(ns, ['link', 'set', i.ifname, 'address', i.mac]);
       if (i.cidr) {
         // nodad: an IPv6 address is usable at once instead of "tentative" for a second or two.
         await inNs(ns, ['addr', 'add', `${i.cidr.address}/${i.cidr.prefix}`, 'dev', i.ifname, ...(i.cidr.family === 6 ? ['nodad'] : [])]);

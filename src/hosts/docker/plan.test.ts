@@ -43,4 +43,14 @@ describe('docker plan', () => {
     expect(s).not.toContain('ip -4 addr flush dev eth0');
     expect(s).toContain('ip -4 route replace default via 10.0.2.254');
   });
+
+  it("a lab's fixed MAC: planned per interface, set by the setup script while the link is down", () => {
+    const plan = planDocker({ id: 'ab2', hosts: [{ name: 'pc' }], segments: [{ name: 'lan', members: [{ host: 'pc', address: '10.0.1.10/24', mac: '02:00:00:00:01:0a' }] }] });
+    expect(plan.hosts[0]!.interfaces).toEqual([{ segment: 'lan', ifname: 'eth0', address: '10.0.1.10/24', mac: '02:00:00:00:01:0a' }]);
+    const s = setupScript([{ mac: '02:42:0a:00:01:0a', ifname: 'eth0', address: '10.0.1.10/24', setMac: '02:00:00:00:01:0a' }], []);
+    const set = s.indexOf('ip link set dev eth0 address 02:00:00:00:01:0a');
+    expect(set).toBeGreaterThan(s.indexOf('sltmp0 name eth0'));
+    expect(set).toBeLessThan(s.indexOf('ip link set dev eth0 up'));
+    expect(setupScript([{ mac: '02:42:0a:00:01:0a', ifname: 'eth0' }], [])).not.toContain(' address ');
+  });
 });

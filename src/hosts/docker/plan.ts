@@ -44,6 +44,8 @@ export interface PlannedInterface {
   segment: string;
   ifname: string;
   address?: string;
+  /** The lab's fixed MAC, set by the setup script (Engine API 1.41 takes no MAC per network). */
+  mac?: string;
 }
 
 export interface PlannedNetwork {
@@ -93,7 +95,7 @@ export function planDocker(spec: TopologySpec): DockerPlan {
     return {
       name: h.name,
       container: `sl-${id}-${h.name}`,
-      interfaces: interfaces.filter((i) => i.host === h.name).map(({ segment, ifname, address }) => ({ segment, ifname, ...(address && { address }) })),
+      interfaces: interfaces.filter((i) => i.host === h.name).map(({ segment, ifname, address, mac }) => ({ segment, ifname, ...(address && { address }), ...(mac && { mac }) })),
       // set explicitly: a new namespace copies the Docker host's ip_forward (dockerd turns it on)
       sysctls: {
         'net.ipv4.ip_forward': fwd,
@@ -112,16 +114,18 @@ export function planDocker(spec: TopologySpec): DockerPlan {
  * The shell script run once in a container after start: Docker attaches networks in its own order
  * and (before Engine 28.1) names them itself, so each interface is found by the MAC the engine
  * reports and renamed (via a temporary name, so eth0 and eth1 can swap); addresses Docker gave
- * where the lab gives none are flushed (DHCP and SLAAC clients start bare); the lab's routes added.
+ * where the lab gives none are flushed, a lab's fixed MAC set while the link is down (DHCP and SLAAC clients start bare); the lab's routes added.
  */
 export function setupScript(
-  ifaces: { mac: string; ifname: string; address?: string }[],
+  ifaces: { mac: string; ifname: string; address?: string; setMac?: string }[],
   routes: { to: string; via: string }[],
 ): string {
   const lines = ['set -e', 'ifof() { for f in /sys/class/net/*/address; do [ "$(cat "$f")" = "$1" ] && { d=${f%/address}; echo "${d##*/}"; return; }; done; echo "no interface with MAC $1" >&2; exit 1; }'];
   ifaces.forEach((i, k) => lines.push(`d=$(ifof ${i.mac}); ip link set dev "$d" down; ip link set dev "$d" name sltmp${k}`));
   ifaces.forEach((i, k) => {
-    lines.push(`ip link set dev sltmp${k} name ${i.ifname}`, `ip link set dev ${i.ifname} up`);
+    lines.push(`ip link set dev sltmp${k} name ${i.ifname}`);
+    if (i.setMac) lines.push(`ip link set dev ${i.ifname} address ${i.setMac}`);
+    lines.push(`ip link set dev ${i.ifname} up`);
     const family = i.address ? isIP(i.address.split('/')[0]!) : 0;
     if (family !== 4) lines.push(`ip -4 addr flush dev ${i.ifname}`);
     if (family !== 6) lines.push(`ip -6 addr flush dev ${i.ifname} scope global`);

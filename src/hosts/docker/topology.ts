@@ -124,7 +124,7 @@ class DockerTopology implements HostTopology {
       const net = plan.networks.find((n) => n.segment === i.segment)!;
       const mac = info.NetworkSettings.Networks[net.name]?.MacAddress;
       if (!mac) throw new LabError('LAB_ERR_DOCKER', `container ${h.container} has no interface on network ${net.name}`);
-      return { mac, ifname: i.ifname, ...(i.address && { address: i.address }) };
+      return { mac, ifname: i.ifname, ...(i.address && { address: i.address }), ...(i.mac && { setMac: i.mac }) };
     });
     const routes = plan.routes.filter((r) => r.host === h.name);
     const r = await execInContainer(this.docker, c, h.name, ['sh', '-c', setupScript(ifaces, routes)], { timeoutMs: 30_000 });
