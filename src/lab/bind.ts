@@ -4,7 +4,7 @@
  * and the lab's files rendered into the run dir. The same lab file gives today's lab without a
  * seed and a student's own with one.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { LabError } from '../errors.js';
 import { bindVars, fill, fillKnown, type TemplateScope } from './template.js';
 import type { LabSpec } from './schema.js';
@@ -36,7 +36,9 @@ export function bindSpec<S extends Pick<LabSpec, 'segments' | 'routes'>>(spec: S
  */
 export function renderFile(from: string, to: string, scope: TemplateScope): void {
   const text = readFileSync(from);
+  // with the lab file's mode: a script the lab hands a program (dhclient -6 -sf) must stay executable
+  const mode = statSync(from).mode & 0o777;
   // binary files go as they are
-  if (text.includes(0)) return writeFileSync(to, text);
-  writeFileSync(to, fillKnown(text.toString('utf8'), scope));
+  writeFileSync(to, text.includes(0) ? text : fillKnown(text.toString('utf8'), scope));
+  chmodSync(to, mode);
 }

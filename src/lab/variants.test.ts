@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +118,18 @@ describe('the shipped labs without a seed are as they were', () => {
       expect(text).toMatch(/^ns1 {5}IN {2}A {5}10\.0\.6\.53$/m);
       expect(text).toMatch(/^ns2 {5}IN {2}A {5}10\.0\.6\.54$/m);
       expect(text).not.toContain('${');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("11-dhcpv6: dhclient's script stays executable in the run dir (dhclient -6 -sf runs it)", () => {
+    const spec = resolveLab('11-dhcpv6');
+    const dir = mkdtempSync(join(tmpdir(), 'sl-render-'));
+    try {
+      renderFile(join(spec.dir, 'dhclient6-script'), join(dir, 's'), staticScope(spec));
+      expect(statSync(join(dir, 's')).mode & 0o111).not.toBe(0);
+      renderFile(join(spec.dir, 'radvd.conf'), join(dir, 'c'), staticScope(spec));
+      expect(statSync(join(dir, 'c')).mode & 0o111).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
