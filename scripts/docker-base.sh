@@ -4,7 +4,7 @@
 #   sudo scripts/docker-base.sh [IMAGE]          default IMAGE socketlab-base:bookworm
 #   then: socketlab image build --base IMAGE
 # Needs root (debootstrap), the Debian packages debootstrap and docker.io, and a running engine.
-# Skips the work when IMAGE already exists (SOCKETLAB_BASE_REBUILD=1 forces it).
+# Skips the work when IMAGE already exists with every lab tool (SOCKETLAB_BASE_REBUILD=1 forces it).
 set -eu
 
 IMAGE=${1:-socketlab-base:bookworm}
@@ -17,9 +17,19 @@ die() { echo "docker-base.sh: $*" >&2; exit 2; }
 
 command -v docker >/dev/null 2>&1 || die "no docker client: apt-get install docker.io"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (is dockerd running, may you use its socket?)"
+# A program each package of TOOLS provides (LAB_TOOLS in src/hosts/docker/image.ts): an existing IMAGE
+# made before a tool was added lacks it, and `socketlab image build` cannot apt-get it without a mirror.
+PROGRAMS="ss ping tcpdump dig dhclient udhcpc radvd dnsmasq ps netstat python3 openssl curl"
 if [ "${SOCKETLAB_BASE_REBUILD:-0}" != 1 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "docker-base.sh: $IMAGE exists; nothing to do (SOCKETLAB_BASE_REBUILD=1 rebuilds it)"
-  exit 0
+  # shellcheck disable=SC2016
+  MISSING=$(docker run --rm --network none --entrypoint sh "$IMAGE" -c \
+    'for p in "$@"; do command -v "$p" >/dev/null 2>&1 || printf "%s " "$p"; done' sh $PROGRAMS) \
+    || die "cannot run $IMAGE to check its tools"
+  if [ -z "$MISSING" ]; then
+    echo "docker-base.sh: $IMAGE exists with every lab tool; nothing to do (SOCKETLAB_BASE_REBUILD=1 rebuilds it)"
+    exit 0
+  fi
+  echo "docker-base.sh: $IMAGE lacks ${MISSING% }; rebuilding it"
 fi
 [ "$(id -u)" = 0 ] || die "debootstrap needs root: sudo $0 $*"
 command -v debootstrap >/dev/null 2>&1 || die "no debootstrap: apt-get install debootstrap"

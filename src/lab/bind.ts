@@ -36,8 +36,9 @@ export function bindSpec<S extends Pick<LabSpec, 'segments' | 'routes'>>(spec: S
  */
 export function renderFile(from: string, to: string, scope: TemplateScope): void {
   const text = readFileSync(from);
+  // with the lab file's mode: a script the lab hands a program (dhclient -6 -sf) must stay executable
+  const mode = statSync(from).mode & 0o777;
   // binary files go as they are
   writeFileSync(to, text.includes(0) ? text : fillKnown(text.toString('utf8'), scope));
-  // and keep their mode: a script a service runs (dhclient's) must stay executable
-  chmodSync(to, statSync(from).mode & 0o7777);
+  chmodSync(to, mode);
 }

@@ -10,8 +10,12 @@ import { DEFAULT_TAG } from './image.js';
 import { socketsViaExec } from '../sockets.js';
 import { planDocker, setupScript, type PlannedHost, type PlannedNetwork } from './plan.js';
 
-/** What a lab host may do beyond Docker's defaults: addresses and routes, raw sockets (ping, tcpdump, DHCP), ports below 1024. */
-export const HOST_CAPS = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'];
+/**
+ * What a lab host may do beyond Docker's defaults: addresses and routes, raw sockets (ping, tcpdump, DHCP),
+ * ports below 1024, and SYS_PTRACE so that `ss -p` names a socket's process that dropped to another user
+ * (dnsmasq runs as nobody; /proc/PID/fd of another uid needs it, as on the host where root has it).
+ */
+export const HOST_CAPS = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 
 function ipamConfig(n: PlannedNetwork): Docker.IPAM['Config'] {
   return [n.ipv4, n.ipv6].filter((x) => x !== undefined).map((x) => ({ Subnet: x.subnet, Gateway: x.gateway, ...(x.ipRange && { IPRange: x.ipRange }) }));
@@ -198,7 +202,7 @@ export async function checkDockerReady(image = DEFAULT_TAG): Promise<Docker> {
 /**
  * Builds a lab network in Docker: each segment an `internal` user-defined bridge with the lab's
  * subnet (Docker's gateway on the last free address), each host a container of the socketlab
- * image with only NET_ADMIN, NET_RAW and NET_BIND_SERVICE added, its interfaces named as the lab
+ * image with only HOST_CAPS added, its interfaces named as the lab
  * says. Everything is labelled `socketlab.lab=<lab>`; on any failure what was made is removed.
  */
 export async function createDockerTopology(spec: TopologySpec, opts: BuildOptions): Promise<HostTopology> {
