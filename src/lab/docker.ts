@@ -222,7 +222,8 @@ function writeExport(file: LabSpec, dir: string, opts: { force?: boolean; image?
     const caps = new Set<string>();
     if (netnsLab || spec.root) caps.add('NET_ADMIN').add('NET_RAW');
     // real ports 53, 67, 68 in the namespace labs (the clients' steps bind 68 too)
-    if (netnsLab) caps.add('NET_BIND_SERVICE');
+    // and ss -p of a process that dropped to another user (dnsmasq as nobody), as HOST_CAPS
+    if (netnsLab) caps.add('NET_BIND_SERVICE').add('SYS_PTRACE');
     const sysctls: Record<string, string> = {};
     // explicit both ways: a container copies the Docker host's ip_forward (dockerd turns it on)
     if (netnsLab || host.forwarding) Object.assign(sysctls, { 'net.ipv4.ip_forward': host.forwarding ? '1' : '0', 'net.ipv6.conf.all.forwarding': host.forwarding ? '1' : '0' });

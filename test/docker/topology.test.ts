@@ -72,7 +72,7 @@ describeDocker('docker topology', () => {
     const info = await new Docker().getContainer(`sl-${topo.id}-a`).inspect();
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.NetworkMode).not.toBe('host');
-    expect([...(info.HostConfig.CapAdd ?? [])].sort()).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE', 'NET_RAW']);
+    expect([...(info.HostConfig.CapAdd ?? [])].sort()).toEqual(['NET_ADMIN', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_PTRACE']);
 
     await topo.close();
     expect(await labelled(lab)).toEqual([]);

@@ -12,10 +12,10 @@ import { planDocker, setupScript, type PlannedHost, type PlannedNetwork } from '
 
 /**
  * What a lab host may do beyond Docker's defaults: addresses and routes, raw sockets (ping, tcpdump, DHCP),
- * ports below 1024. Nothing more (issue 10): `ss -p` cannot name a process that dropped to another user
- * without SYS_PTRACE, so a lab's programs keep running as root (lab 11's dnsmasq: --user=root).
+ * ports below 1024, and SYS_PTRACE so that `ss -p` names a socket's process that dropped to another user
+ * (dnsmasq runs as nobody; /proc/PID/fd of another uid needs it, as on the host where root has it).
  */
-export const HOST_CAPS = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'];
+export const HOST_CAPS = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 
 function ipamConfig(n: PlannedNetwork): Docker.IPAM['Config'] {
   return [n.ipv4, n.ipv6].filter((x) => x !== undefined).map((x) => ({ Subnet: x.subnet, Gateway: x.gateway, ...(x.ipRange && { IPRange: x.ipRange }) }));
