@@ -5,8 +5,9 @@
 // own network namespace on one /16 lab segment. perfdhcp acts as a relay (giaddr = its address),
 // so both servers answer unicast. For each offered rate the two servers are measured back to back,
 // so both see the same machine load. Reported per server: the highest offered rate with no drops
-// (perfdhcp drops <= 0.1% of sent, which discounts the exchanges still in flight when a period
-// ends) and the maximum achieved rate. socketlab ACKs only after the lease row is fsync'ed; Kea's
+// (perfdhcp drops <= 0.1% of sent; after each period perfdhcp waits 0.5 s (-W) for answers still
+// in flight, so only requests never answered count) and the maximum achieved rate (ACKs received
+// per second of the period). socketlab ACKs only after the lease row is fsync'ed; Kea's
 // memfile appends without fsync. Both servers run pinned to core 0 and perfdhcp to core 1 (taskset),
 // and at each rate the two take turns. Bounded: each perfdhcp run is -p seconds, the whole run
 // --max-seconds. Appends its summary to results/history.jsonl.
@@ -25,8 +26,9 @@ const argOf = (flag, def) => {
 };
 const seconds = Number(argOf('--seconds', '3'));
 const maxSeconds = Number(argOf('--max-seconds', '300'));
-const rates = argOf('--rates', '500,1000,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000').split(',').map(Number);
+const rates = argOf('--rates', '500,1000,2000,3000,4000,5000,6000,8000,10000,12000,14000,16000,18000,20000,22000,25000').split(',').map(Number);
 const DROP_TOLERANCE = 0.001;
+const EXIT_WAIT_US = 500_000;
 const pin = pinningFrom(args);
 
 if (process.getuid?.() !== 0) {
@@ -128,8 +130,14 @@ try {
   };
   const perf = async (ip, rate, period, seed) => {
     // -g single: perfdhcp's multi-thread mode busy-waits and steals the CPU the servers need.
-    const r = await topo.hosts.perf.exec(...onCore(pin, CORES.load, 'perfdhcp', ['-4', '-g', 'single', '-l', 'eth0', '-r', String(rate), '-R', '50000', '-s', String(seed), '-p', String(period), ip]), { timeoutMs: (period + 10) * 1000 });
-    return parsePerf(r.stdout);
+    // -W: after the period perfdhcp sends nothing more and waits EXIT_WAIT_US for the answers still
+    // on their way; without it every exchange in flight when the period ends counts as dropped,
+    // which charges a server for its latency (an fsync per ACK) rather than for lost requests.
+    const r = await topo.hosts.perf.exec(...onCore(pin, CORES.load, 'perfdhcp', ['-4', '-g', 'single', '-l', 'eth0', '-r', String(rate), '-R', '50000', '-s', String(seed), '-p', String(period), '-W', String(EXIT_WAIT_US), ip]), { timeoutMs: (period + 10) * 1000 });
+    const parsed = parsePerf(r.stdout);
+    // perfdhcp's own Rate divides by the period plus the wait: exchanges completed per second of sending
+    parsed.rate = parsed.requestAck.received / period;
+    return parsed;
   };
   // warm-up (JIT, ARP, first leases) for both, not reported
   await perf(targets.socketlab.ip, 500, 1, 1);
@@ -195,7 +203,7 @@ const result = {
   pinned: pin ? { servers: `core ${CORES.server}`, perfdhcp: `core ${CORES.load}` } : false,
   memory,
   complete: ok,
-  tool: 'perfdhcp -4 -g single (relay mode, unicast), -R 50000 clients, full DORA',
+  tool: `perfdhcp -4 -g single -W ${EXIT_WAIT_US} (relay mode, unicast), -R 50000 clients, full DORA`,
   seconds,
   dropTolerance: DROP_TOLERANCE,
   subnet: '10.50.0.0/16 (pool 10.50.1.0-10.50.255.250)',

@@ -362,8 +362,9 @@ export class LeaseStore {
       }
       await p.rename(tmp, this.file);
       // The rename must be durable before rows go to the new file: a crash could otherwise bring
-      // back the old file without them.
-      syncDir(dir);
+      // back the old file without them. On the thread pool: a directory fsync can take tens of ms,
+      // and requests keep arriving meanwhile (appends wait in the queue, offers go out).
+      await syncDirAsync(dir);
       const fd = fs.openSync(this.file, 'a');
       fs.closeSync(this.fd);
       this.fd = fd;
@@ -402,6 +403,18 @@ function writeAll(io: LeaseFileIo, fd: number, data: Buffer, cb: (err: Error | n
     if (off + n < data.length) return writeAll(io, fd, data, cb, off + n);
     cb(null);
   });
+}
+
+async function syncDirAsync(dir: string): Promise<void> {
+  let h: fs.promises.FileHandle | undefined;
+  try {
+    h = await fs.promises.open(dir, 'r');
+    await h.sync();
+  } catch {
+    // some filesystems refuse fsync on a directory; the rename is still atomic
+  } finally {
+    await h?.close().catch(() => undefined);
+  }
 }
 
 function syncDir(dir: string): void {
