@@ -11,7 +11,7 @@ import { answer, axfrMessages } from './policy.js';
 import type { Zone } from './zone.js';
 import type { Acl } from './acl.js';
 import type { QueryLog } from './query-log.js';
-import { sendWithQueryId, withQueryId, type CachedAnswer, type ResponseCache } from './response-cache.js';
+import { cachedAnswer, sendWithQueryId, withQueryId, type CachedAnswer, type ResponseCache } from './response-cache.js';
 
 export interface QueryHandlerOptions {
   log: Logger;
@@ -70,7 +70,7 @@ export function createQueryHandler(o: QueryHandlerOptions): QueryHandler {
       return msgs;
     }
     const enc = encodeLimited(a.response, transport === 'udp' ? a.udpLimit : 65535);
-    const c: CachedAnswer = { buf: enc.buf, ...meta, rcode: rcodeName(a.response.flags.rcode), tc: enc.truncated || a.response.flags.tc };
+    const c: CachedAnswer = cachedAnswer(enc.buf, meta.qname, meta.qtype, rcodeName(a.response.flags.rcode), enc.truncated || a.response.flags.tc);
     // AXFR (252) and IXFR (251) answers depend on who asks (the ACL): never cached
     if (query.flags.opcode === OPCODES.QUERY && q && q.type !== 252 && q.type !== 251) caches[transport].set(buf, c);
     queryLog(transport, client.address, client.port, c, enc.buf.length);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netEvent } from '../events.js';
 import { createJsonLogger, createLogger, jsonLogSink } from '../log.js';
-import { MAX_BACKLOG, queryLogger } from './query-log.js';
+import { MAX_BACKLOG, queryLogger, turnClock } from './query-log.js';
 
 /** A JSON logger as createLogger() makes it (isoTime, name, pid) writing into an array. */
 function capture(): { log: pino.Logger; lines: string[] } {
@@ -229,5 +229,19 @@ describe('query log to a --log-file', () => {
     ql.flush();
     const lines = (await settle(log, file)).map((l) => JSON.parse(l) as { size: number });
     expect(lines.map((l) => l.size)).toEqual([1, 3]);
+  });
+});
+
+describe('turnClock', () => {
+  afterEach(() => vi.useRealTimers());
+  it('reads the time once per event-loop turn: the same value within a turn, a new one after it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_000);
+    const clock = turnClock();
+    expect(clock()).toBe(1_000);
+    vi.setSystemTime(1_007);
+    expect(clock()).toBe(1_000); // same turn: the time read first
+    await new Promise((r) => setImmediate(r));
+    expect(clock()).toBe(1_007); // next turn: read again
   });
 });

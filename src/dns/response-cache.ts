@@ -16,6 +16,15 @@ export interface CachedAnswer extends QueryMeta {
 }
 
 /**
+ * A CachedAnswer with every field present from the start: the query log fills in `fragment`,
+ * `tail` and `tailSize` later, and an object that grew them one by one would have a different
+ * hidden class than one that did not yet, making each property load on the hot path polymorphic.
+ */
+export function cachedAnswer(buf: Buffer, qname: string, qtype: string, rcode: string, tc: boolean): CachedAnswer {
+  return { buf, qname, qtype, rcode, tc, fragment: undefined, tail: undefined, tailSize: undefined };
+}
+
+/**
  * Bounded in entries and in octets: keyed by bytes, a client varying the case of a name (or its
  * ID-free bits) fills it with copies of one large answer — 10,000 copies of a 61 KB TCP answer
  * would be 600 MB kept after every connection closed. Full: start over.
@@ -44,7 +53,7 @@ export class ResponseCache {
     const key = query.toString('latin1', 2);
     const cost = c.buf.length + key.length + logPieces(c);
     if (this.map.size >= this.maxEntries || this.bytes + cost > this.maxBytes) this.clear();
-    this.map.set(key, { ...c, buf: Buffer.from(c.buf) });
+    this.map.set(key, cachedAnswer(Buffer.from(c.buf), c.qname, c.qtype, c.rcode, c.tc));
     this.bytes += cost;
   }
 
