@@ -2,7 +2,6 @@
  * One DNS message in, its wire responses out, for either transport: decode, ask the policy,
  * encode, cache, log. The transports (UDP in server.ts, TCP in tcp-session.ts) only move bytes.
  */
-import type dgram from 'node:dgram';
 import type { Logger } from '../log.js';
 import { netEvent } from '../events.js';
 import type { Endpoint } from '../socket-pair.js';
@@ -11,7 +10,7 @@ import { answer, axfrMessages } from './policy.js';
 import type { Zone } from './zone.js';
 import type { Acl } from './acl.js';
 import type { QueryLog } from './query-log.js';
-import { cachedAnswer, sendWithQueryId, withQueryId, type CachedAnswer, type ResponseCache } from './response-cache.js';
+import { cachedAnswer, withQueryId, type CachedAnswer, type ResponseCache } from './response-cache.js';
 
 export interface QueryHandlerOptions {
   log: Logger;
@@ -30,8 +29,6 @@ export type Transport = 'udp' | 'tcp';
 export interface QueryHandler {
   /** The cached answer (logged), or undefined: then `fresh` answers it. */
   cached(buf: Buffer, transport: Transport, client: Endpoint): Buffer | undefined;
-  /** Over UDP: sends the cached answer (logged) and returns true, or false: then `fresh` answers. */
-  sendCached(udp: dgram.Socket, buf: Buffer, client: Endpoint): boolean;
   /** Decodes and answers one message: the wire responses (several for AXFR, none to drop it). */
   fresh(buf: Buffer, transport: Transport, client: Endpoint): Buffer[];
 }
@@ -87,13 +84,5 @@ export function createQueryHandler(o: QueryHandlerOptions): QueryHandler {
     queryLog(transport, client.address, client.port, hit, out.length);
     return out;
   };
-  const udpCache = caches.udp;
-  const sendCached = (udp: dgram.Socket, buf: Buffer, client: Endpoint): boolean => {
-    const hit = udpCache.get(buf);
-    if (!hit) return false;
-    const size = sendWithQueryId(udp, hit, buf, client.port, client.address);
-    queryLog('udp', client.address, client.port, hit, size);
-    return true;
-  };
-  return { cached, sendCached, fresh };
+  return { cached, fresh };
 }

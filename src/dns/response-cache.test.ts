@@ -1,43 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import type dgram from 'node:dgram';
-import { ResponseCache, sendWithQueryId, type CachedAnswer } from './response-cache.js';
+import { ResponseCache, withQueryId } from './response-cache.js';
 
 const query = (id: number) => Buffer.from([id >> 8, id & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1]);
 const answerBytes = () => Buffer.from([0, 0, 0x85, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1]);
 const meta = { qname: 'a', qtype: 'A', rcode: 'NOERROR', tc: false };
-
-/** A stand-in for the two socket calls sendWithQueryId makes: what was sent, and the send queue. */
-function fakeUdp(queued: () => number): { udp: dgram.Socket; sent: Buffer[] } {
-  const sent: Buffer[] = [];
-  return { udp: { send: (b: Buffer) => void sent.push(b), getSendQueueCount: queued } as unknown as dgram.Socket, sent };
-}
 
 describe('response cache', () => {
   it('keeps its own copy: the answer handed in (about to be sent) is never patched later', () => {
     const cache = new ResponseCache(10, 1 << 20);
     const first = answerBytes();
     cache.set(query(1), { buf: first, ...meta });
-    const { udp } = fakeUdp(() => 0);
-    sendWithQueryId(udp, cache.get(query(0xabcd))!, query(0xabcd), 1, '127.0.0.1');
+    withQueryId(cache.get(query(0xabcd))!, query(0xabcd));
     expect(first.readUInt16BE(0)).toBe(0);
   });
 
-  it('finds an answer whatever the query ID, and sends it with that ID', () => {
+  it('finds an answer whatever the query ID, and hands out a copy with that ID', () => {
     const cache = new ResponseCache(10, 1 << 20);
     cache.set(query(1), { buf: answerBytes(), ...meta });
-    const { udp, sent } = fakeUdp(() => 0);
-    sendWithQueryId(udp, cache.get(query(0x1234))!, query(0x1234), 1, '127.0.0.1');
-    sendWithQueryId(udp, cache.get(query(0x5678))!, query(0x5678), 1, '127.0.0.1');
-    expect(sent.map((b) => b.readUInt16BE(0))).toEqual([0x5678, 0x5678]); // sent synchronously: one buffer, reused
-  });
-
-  it('a send left queued (full send buffer) keeps its ID: the next hit patches a copy', () => {
-    const hit: CachedAnswer = { buf: answerBytes(), ...meta };
-    const { udp, sent } = fakeUdp(() => 1);
-    sendWithQueryId(udp, hit, query(0x1111), 1, '127.0.0.1');
-    sendWithQueryId(udp, hit, query(0x2222), 1, '127.0.0.1');
-    expect(sent.map((b) => b.readUInt16BE(0))).toEqual([0x1111, 0x2222]);
+    // answers of one event-loop turn wait together (udp-path.ts): each must keep its own ID
+    const sent = [0x1234, 0x5678].map((id) => withQueryId(cache.get(query(id))!, query(id)));
+    expect(sent.map((b) => b.readUInt16BE(0))).toEqual([0x1234, 0x5678]);
     expect(sent[0]).not.toBe(sent[1]);
+    expect(cache.get(query(9))!.buf.readUInt16BE(0)).toBe(0); // the cached bytes are untouched
   });
 
   it('charges an entry for the log record pieces kept with it: long names fill the octet cap sooner', () => {

@@ -1,8 +1,7 @@
 /**
  * Answers cached by the query's bytes after the ID (flags, question, EDNS): a question answered
- * before is one Map lookup and a 2-octet ID patch — no decode, no encode.
+ * before is one Map lookup and a copy with the query's ID — no decode, no encode.
  */
-import type dgram from 'node:dgram';
 import type { QueryMeta } from './query-log.js';
 
 /** Answers larger than this are not cached: a large answer costs more to keep than to build again. */
@@ -79,19 +78,4 @@ export function withQueryId(hit: CachedAnswer, query: Buffer): Buffer {
   buf[0] = query[0]!;
   buf[1] = query[1]!;
   return buf;
-}
-
-/**
- * Sends a cached answer with `query`'s ID without copying it: the ID is patched into the cached
- * bytes, which node sends synchronously (uv_udp_try_send) unless the socket's send buffer is full.
- * Then the send is queued holding these very bytes, and the next hit's patch would change the
- * queued answer's ID: so the cache entry moves on to a copy, and the queued send keeps the old one.
- */
-export function sendWithQueryId(udp: dgram.Socket, hit: CachedAnswer, query: Buffer, port: number, address: string): number {
-  const buf = hit.buf;
-  buf[0] = query[0]!;
-  buf[1] = query[1]!;
-  udp.send(buf, port, address);
-  if (udp.getSendQueueCount() > 0) hit.buf = Buffer.from(buf);
-  return buf.length;
 }

@@ -119,6 +119,30 @@ describe('startDnsServer', () => {
     }
   });
 
+  it('a burst of the same cached question: every answer carries its own query ID, none lost or repeated', async () => {
+    // the answers of one event-loop turn are sent together at its end: an answer patched in the
+    // cache's bytes would carry the last query's ID in every answer of the turn
+    await using srv = await startDnsServer({ zones });
+    const sock = dgram.createSocket('udp4');
+    try {
+      const ids = Array.from({ length: 200 }, (_, i) => 0x1000 + i);
+      const q = (id: number): Buffer => encode(buildQuery('www.example.com', TYPES.A, { id }));
+      await udpExchange(buildQuery('www.example.com', TYPES.A, { id: 0x0fff }), { address: '127.0.0.1', port: srv.address.port }, 2000); // fills the cache
+      const got: number[] = [];
+      const all = new Promise<void>((resolve) => {
+        sock.on('message', (m) => {
+          got.push(decode(m).id);
+          if (got.length === ids.length) resolve();
+        });
+      });
+      for (const id of ids) sock.send(q(id), srv.address.port, '127.0.0.1');
+      await all;
+      expect([...got].sort((a, b) => a - b)).toEqual(ids);
+    } finally {
+      sock.close();
+    }
+  });
+
   it('refuses to start on a port already bound, with a LabError naming it', async () => {
     await using a = await startDnsServer({ zones });
     await expect(startDnsServer({ zones, port: a.address.port })).rejects.toMatchObject({ code: 'LAB_ERR_PORT_IN_USE' });
