@@ -24,7 +24,7 @@ const argOf = (flag, def) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const seconds = argOf('--seconds', 5);
-const rounds = argOf('--rounds', 5);
+const rounds = argOf('--rounds', 7);
 const pin = pinningFrom(args);
 const profile = !args.includes('--no-profile');
 /** Peak RSS (VmHWM) of a process in MiB: what it needed at full load. */
@@ -197,9 +197,9 @@ try {
     const b = [];
     const c = [];
     for (let i = 0; i < rounds; i++) {
-      a.push(dnsperf(base, mode));
-      b.push(dnsperf(base + 1, mode));
-      if (mode === 'udp') c.push(dnsperf(base + 2, mode));
+      // each round starts with the next server: none always runs first or right after another
+      const runs = [() => a.push(dnsperf(base, mode)), () => b.push(dnsperf(base + 1, mode)), ...(mode === 'udp' ? [() => c.push(dnsperf(base + 2, mode))] : [])];
+      for (let k = 0; k < runs.length; k++) runs[(i + k) % runs.length]();
     }
     const sa = median(a);
     const sb = median(b);
