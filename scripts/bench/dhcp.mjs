@@ -12,7 +12,7 @@
 // and at each rate the two take turns. Bounded: each perfdhcp run is -p seconds, the whole run
 // --max-seconds. Appends its summary to results/history.jsonl.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,101 @@ function parsePerf(out) {
 const targets = { socketlab: { ip: '10.50.0.1', runs: [], stopped: false }, kea: { ip: '10.50.0.3', runs: [], stopped: false } };
 let sl;
 let kea;
+let restart;
+
+/**
+ * Restart time with RESTART_ROWS lease rows: the file a long run leaves before compaction (the
+ * 50,000 clients' leases renewed 20 times each, last row per address wins). socketlab: from spawn
+ * to its "listening" line, which it prints after reading, compacting (new file, fsync, rename) and
+ * loading the leases. Kea gets the same leases in its own file layout and is timed from spawn to
+ * DHCP4_STARTED (logged at INFO once its lease database is loaded). An empty file gives each
+ * server's start-up without leases.
+ */
+const RESTART_ROWS = 1_000_000;
+async function measureRestart() {
+  const { formatLeaseRow, LEASE_HEADER } = await import(join(root, 'dist/dhcp/lease-store.js'));
+  const keaHeader = readFileSync(keaLeases, 'utf8').split('\n')[0];
+  const distinctAddrs = 50_000;
+  const now = Math.floor(Date.now() / 1000);
+  const writeRows = (file, header, row) => {
+    writeFileSync(file, header + '\n');
+    for (let i = 0; i < RESTART_ROWS; i += 50_000) {
+      let text = '';
+      for (let k = i; k < Math.min(RESTART_ROWS, i + 50_000); k++) {
+        const n = k % distinctAddrs;
+        const address = `10.50.${1 + (n >> 8)}.${n & 255}`;
+        const hwaddr = `00:0c:01:${((n >> 16) & 255).toString(16).padStart(2, '0')}:${((n >> 8) & 255).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+        text += row({ address, hwaddr, clientId: '', validLifetime: 3600, expire: now + 3600 + Math.floor(k / distinctAddrs), subnetId: 1, hostname: '', state: 0 });
+      }
+      appendFileSync(file, text);
+    }
+  };
+  // Kea's layout for the same lease: its own header (its version decides the columns)
+  const keaCols = keaHeader.split(',');
+  const keaRow = (r) => keaCols.map((c) => ({ address: r.address, hwaddr: r.hwaddr, client_id: '', valid_lifetime: r.validLifetime, expire: r.expire, subnet_id: r.subnetId, fqdn_fwd: 0, fqdn_rev: 0, hostname: '', state: 0, user_context: '', pool_id: 0 })[c] ?? '').join(',') + '\n';
+  const timeTo = async (spawnIt, re, what) => {
+    const t0 = performance.now();
+    const child = spawnIt();
+    let text = '';
+    const stop = () => {
+      const gone = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+      child.kill('SIGTERM');
+      return gone;
+    };
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${what} not up after 120 s: ${text.slice(-500)}`)), 120_000);
+      const on = (d) => {
+        text += d;
+        if (re.test(text)) {
+          clearTimeout(t);
+          resolve();
+        }
+      };
+      child.stdout.on('data', on);
+      child.stderr.on('data', on);
+      child.on('close', (code) => reject(new Error(`${what} exited (${code}): ${text.slice(-500)}`)));
+    }).catch(async (err) => {
+      await stop();
+      throw err;
+    });
+    const ms = Math.round(performance.now() - t0);
+    child.removeAllListeners('close');
+    await stop();
+    return { ms, text };
+  };
+  const out = { rows: RESTART_ROWS, distinctLeases: distinctAddrs };
+  for (const [label, rows] of [['empty', 0], ['full', RESTART_ROWS]]) {
+    const slFile = join(dir, `restart-${label}-socketlab.csv`);
+    const keaFile = join(dir, `restart-${label}-kea.csv`);
+    if (rows) {
+      writeRows(slFile, LEASE_HEADER, formatLeaseRow);
+      writeRows(keaFile, keaHeader, keaRow);
+    } else {
+      writeFileSync(slFile, LEASE_HEADER + '\n');
+      writeFileSync(keaFile, keaHeader + '\n');
+    }
+    const bytesBefore = statSync(slFile).size;
+    const slRun = await timeTo(
+      () => topo.hosts.sl.spawn(...onCore(pin, CORES.server, process.execPath, [join(root, 'dist/cli.js'), 'dhcp', 'serve', '-i', 'eth0', '--subnet', '10.50.0.0/16', '--range', '10.50.1.0-10.50.255.250', '--lease-time', '3600', '--leases', slFile, '--log-level', 'warn'])),
+      /^socketlab-dhcp listening on [\s\S]*lease\(s\) loaded/m,
+      'socketlab dhcp serve (restart)',
+    );
+    const loaded = Number(/(\d+) lease\(s\) loaded/.exec(slRun.text)?.[1] ?? NaN);
+    const conf = join(dir, `kea-restart-${label}.json`);
+    const c = JSON.parse(readFileSync(keaConf, 'utf8'));
+    c.Dhcp4['lease-database'].name = keaFile;
+    c.Dhcp4.loggers[0].severity = 'INFO';
+    writeFileSync(conf, JSON.stringify(c));
+    const keaRun = await timeTo(
+      () => topo.hosts.kea.spawn(...onCore(pin, CORES.server, 'kea-dhcp4', ['-c', conf]), { env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir } }),
+      /DHCP4_STARTED/,
+      'kea-dhcp4 (restart)',
+    );
+    out[label] = { socketlabMs: slRun.ms, socketlabLeasesLoaded: loaded, socketlabFileBytesBefore: bytesBefore, socketlabFileBytesAfter: statSync(slFile).size, keaMs: keaRun.ms };
+    console.log(`restart with ${rows.toLocaleString('en-US')} lease rows: socketlab ${slRun.ms} ms (${loaded} leases loaded, file ${(bytesBefore / 1e6).toFixed(1)} -> ${(statSync(slFile).size / 1e6).toFixed(1)} MB compacted), Kea ${keaRun.ms} ms`);
+  }
+  return out;
+}
 let ok = false;
 const memory = {};
 try {
@@ -165,9 +260,15 @@ try {
       if (last.length === 2 && last.every((x) => x.achieved < 0.7 * x.offered)) t.stopped = true;
     }
   }
-  ok = true;
   memory.socketlabRssMiB = Number(((rssKiB(sl.pid) ?? 0) / 1024).toFixed(1));
   memory.keaRssMiB = Number(((rssKiB(kea.pid) ?? 0) / 1024).toFixed(1));
+  const exited = (child) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+  sl.kill('SIGTERM');
+  kea.kill('SIGTERM');
+  await Promise.all([exited(sl), exited(kea)]);
+  sl = kea = undefined;
+  restart = await measureRestart();
+  ok = true;
 } finally {
   sl?.kill('SIGTERM');
   kea?.kill('SIGTERM');
@@ -212,11 +313,12 @@ const result = {
   socketlab: { ...s, acksReceivedByPerfdhcp: ackedBySocketlab, leaseFileRowsAtEnd: slRows, distinctLeases: distinct, runs: targets.socketlab.runs },
   kea: { ...k, runs: targets.kea.runs },
   ratios: { dropFreeRate: ratio(s.dropFreeRate, k.dropFreeRate), maxRate: ratio(s.maxRate, k.maxRate) },
+  restart,
 };
 mkdirSync(join(root, 'results'), { recursive: true });
 writeFileSync(join(root, 'results/bench-dhcp.json'), JSON.stringify(result, null, 2) + '\n');
 rmSync(dir, { recursive: true, force: true });
-appendHistory(root, { benchmark: 'dhcp', pinned: Boolean(pin), complete: ok, seconds, socketlab: s, kea: k, ratios: result.ratios, distinctLeases: distinct, memory });
+appendHistory(root, { benchmark: 'dhcp', pinned: Boolean(pin), complete: ok, seconds, socketlab: s, kea: k, ratios: result.ratios, distinctLeases: distinct, memory, restart });
 
 const row = (name, x, r) => `${name.padEnd(12)}${String(x.dropFreeRate).padStart(16)}${x.maxRate.toFixed(0).padStart(12)}${r.padStart(22)}`;
 console.log('\nDHCP DORA exchanges/second (perfdhcp, same run)');
