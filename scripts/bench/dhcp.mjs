@@ -72,6 +72,24 @@ writeFileSync(
   ),
 );
 
+// Every socket of the run gets the receive buffer socketlab asks for its own (4 MiB, which the
+// kernel doubles, capped by net.core.rmem_max): Kea and perfdhcp keep the system default, 208 KiB,
+// and a burst then overflowed Kea's buffer (its drops from 12,000/s were all RcvbufErrors) or
+// perfdhcp's own (a group commit releases the ACKs of a slow fsync together: 104 ACKs that had
+// reached perfdhcp's host were lost in its socket at 8,000/s). The default is global, not per
+// network namespace: raised once the topology is up (whose teardown on Ctrl-C ends in process exit)
+// and put back at the end, on an error or at exit.
+const RMEM_DEFAULT = '/proc/sys/net/core/rmem_default';
+const rmemBefore = readFileSync(RMEM_DEFAULT, 'utf8').trim();
+const rmemRun = 2 * Math.min(4 * 1024 * 1024, Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim()));
+const restoreRmem = () => {
+  try {
+    writeFileSync(RMEM_DEFAULT, rmemBefore);
+  } catch {
+    // not writable (not root): nothing was changed
+  }
+};
+
 const started = Date.now();
 const timeLeft = () => maxSeconds * 1000 - (Date.now() - started);
 const topo = await createTopology({
@@ -79,6 +97,8 @@ const topo = await createTopology({
   hosts: [{ name: 'sl' }, { name: 'kea' }, { name: 'perf' }],
   segments: [{ name: 'lan', members: [{ host: 'sl', address: '10.50.0.1/16' }, { host: 'kea', address: '10.50.0.3/16' }, { host: 'perf', address: '10.50.0.2/16' }] }],
 });
+process.once('exit', restoreRmem);
+writeFileSync(RMEM_DEFAULT, String(Math.max(rmemRun, Number(rmemBefore))));
 
 const waitOutput = (child, re, what, ms = 15_000) =>
   new Promise((resolve, reject) => {
@@ -274,6 +294,7 @@ try {
   kea?.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
   await topo.close();
+  restoreRmem();
 }
 
 const summary = (t) => {
@@ -309,6 +330,7 @@ const result = {
   dropTolerance: DROP_TOLERANCE,
   subnet: '10.50.0.0/16 (pool 10.50.1.0-10.50.255.250)',
   logging: 'both servers at warn level',
+  receiveBuffers: `net.core.rmem_default ${rmemRun} during the run (was ${rmemBefore}), socketlab's own size for every socket`,
   durability: { socketlab: 'lease row appended and fdatasync-ed (grouped) before each ACK', kea: 'memfile persist=true: appended, no fsync per lease' },
   socketlab: { ...s, acksReceivedByPerfdhcp: ackedBySocketlab, leaseFileRowsAtEnd: slRows, distinctLeases: distinct, runs: targets.socketlab.runs },
   kea: { ...k, runs: targets.kea.runs },
