@@ -21,13 +21,20 @@ export function serveUdp(udp: dgram.Socket, handler: QueryHandler, log: Logger, 
   let scheduled = false;
   const flush = (): void => {
     scheduled = false;
-    try {
-      for (let i = 0; i < pending.length; i += 3) udp.send(pending[i] as Buffer, pending[i + 1] as number, pending[i + 2] as string);
-    } catch (err) {
-      // the socket closed with answers still queued (the server is closing): they are dropped
-      log.debug({ err: (err as Error).message, dropped: pending.length / 3 }, 'answers not sent: socket closed');
+    let failed = 0;
+    let reason = '';
+    for (let i = 0; i < pending.length; i += 3) {
+      // one answer that cannot be sent (a datagram from source port 0, which send() refuses; the
+      // socket closed while answers waited) costs that answer only, never the rest of the turn's
+      try {
+        udp.send(pending[i] as Buffer, pending[i + 1] as number, pending[i + 2] as string);
+      } catch (err) {
+        failed++;
+        reason ||= (err as Error).message;
+      }
     }
     pending.length = 0;
+    if (failed > 0) log.warn({ err: reason, dropped: failed }, `${failed} answer(s) not sent`);
   };
   const queue = (answer: Buffer, port: number, address: string): void => {
     pending.push(answer, port, address);
