@@ -23,6 +23,7 @@ export function serveUdp(udp: dgram.Socket, handler: QueryHandler, log: Logger, 
     scheduled = false;
     let failed = 0;
     let reason = '';
+    let closing = true;
     for (let i = 0; i < pending.length; i += 3) {
       // one answer that cannot be sent (a datagram from source port 0, which send() refuses; the
       // socket closed while answers waited) costs that answer only, never the rest of the turn's
@@ -31,10 +32,12 @@ export function serveUdp(udp: dgram.Socket, handler: QueryHandler, log: Logger, 
       } catch (err) {
         failed++;
         reason ||= (err as Error).message;
+        closing &&= (err as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING';
       }
     }
     pending.length = 0;
-    if (failed > 0) log.warn({ err: reason, dropped: failed }, `${failed} answer(s) not sent`);
+    // answers of the last turn when the server closes are expected losses, not a problem to report
+    if (failed > 0) log[closing ? 'debug' : 'warn']({ err: reason, dropped: failed }, `${failed} answer(s) not sent`);
   };
   const queue = (answer: Buffer, port: number, address: string): void => {
     pending.push(answer, port, address);
