@@ -108,12 +108,12 @@ const waitOutput = (child, re, what, ms = 15_000) =>
       text += d;
       if (re.test(text)) {
         clearTimeout(t);
-        resolve();
+        resolve(text);
       }
     };
     child.stdout.on('data', on);
     child.stderr.on('data', on);
-    child.on('close', (code) => reject(new Error(`${what} exited (${code}): ${text}`)));
+    child.on('close', (code) => reject(new Error(`${what} exited (${code}): ${text.slice(-2000)}`)));
   });
 
 function parsePerf(out) {
@@ -165,25 +165,12 @@ async function measureRestart() {
   const timeTo = async (spawnIt, re, what) => {
     const t0 = performance.now();
     const child = spawnIt();
-    let text = '';
     const stop = () => {
       const gone = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
       child.kill('SIGTERM');
       return gone;
     };
-    await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${what} not up after 120 s: ${text.slice(-500)}`)), 120_000);
-      const on = (d) => {
-        text += d;
-        if (re.test(text)) {
-          clearTimeout(t);
-          resolve();
-        }
-      };
-      child.stdout.on('data', on);
-      child.stderr.on('data', on);
-      child.on('close', (code) => reject(new Error(`${what} exited (${code}): ${text.slice(-500)}`)));
-    }).catch(async (err) => {
+    const text = await waitOutput(child, re, what, 120_000).catch(async (err) => {
       await stop();
       throw err;
     });
