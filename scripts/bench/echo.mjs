@@ -101,8 +101,11 @@ try {
   for (const name of names) runLoad(['rtt', procs[name].port, 50, 1]);
   for (let round = 0; round < rounds; round++) {
     // socketlab and the node pipe swap places every round (none always first); socat runs last, and
-    // the round ends only once its forked children are gone, so none of them is still exiting on the
-    // server core while the next round's first server is measured
+    // the round waits (up to 5 s) until the children it forked this round are gone, so none is still
+    // exiting on the server core while the next round's first server is measured. (A child stuck
+    // after socat's bulk run never exits by itself; the group kill at the end stops it.)
+    const socatChildren = () => (procs.socat ? Number(spawnSync('pgrep', ['-c', '-P', String(procs.socat.child.pid)], { encoding: 'utf8' }).stdout.trim() || 0) : 0);
+    const childrenBefore = socatChildren();
     const pair = round % 2 === 0 ? ['socketlab', 'node-pipe'] : ['node-pipe', 'socketlab'];
     const order = [...pair, ...names.filter((n) => !pair.includes(n))];
     for (const name of order) {
@@ -111,8 +114,7 @@ try {
       samples[name].rtt50.push(runLoad(['rtt', port, 50, seconds]).perSecond);
       samples[name].bulk.push(runLoad(['bulk', port, seconds]).mibPerSecond);
     }
-    const socatChildren = () => (procs.socat ? Number(spawnSync('pgrep', ['-c', '-P', String(procs.socat.child.pid)], { encoding: 'utf8' }).stdout.trim() || 0) : 0);
-    for (let i = 0; i < 50 && socatChildren() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && socatChildren() > childrenBefore; i++) await new Promise((r) => setTimeout(r, 100));
     console.error(`round ${round + 1}/${rounds} done (order ${order.join(', ')}; socat children left: ${procs.socat ? socatChildren() : '-'})`);
   }
   for (const name of names.filter((n) => n !== 'socat')) {
