@@ -5,11 +5,11 @@
 // plus a bare node:dgram echo over UDP: the floor of any Node UDP server on this machine.
 // Servers run pinned to core 0 and dnsperf to core 1 (taskset); the servers take turns round by
 // round and the ratios are per-round (median, min-max). socketlab logs every query at its default
-// level (info) to a log file, as it would in a lab. Afterwards two more UDP runs of socketlab under
-// --cpu-prof say where its time goes in steady state (the second run only). Everything runs on
-// 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer. Appends its summary to results/history.jsonl.
+// level (info) to a log file, as it would in a lab (counted and emptied after each of its runs).
+// Afterwards two more UDP runs of socketlab under --cpu-prof say where its time goes in steady
+// state (the second run only). Everything runs on 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer. Appends its summary to results/history.jsonl.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync, ftruncateSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +173,36 @@ function dnsperf(port, mode) {
   };
 }
 
+/**
+ * Counts the query records in socketlab's log file, then empties the file: called after each
+ * socketlab run, once the server is idle and its last batch written (it flushes every 200 ms).
+ * Left to grow, the log reached ~4 GB over a run, and the kernel wrote it back to disk during the
+ * later rounds (kworker and the journal, on either core): socketlab's UDP runs fell from 160,000 to
+ * 130,000 qps over one run, the echo's and dnsmasq's, which log nothing, fell too. Truncated, the
+ * pages are dropped before writeback starts; the server's write(2) of each record into the page
+ * cache still counts. The server appends (O_APPEND): its next write lands at the new end.
+ */
+let logLines = 0;
+async function takeLog(file) {
+  await new Promise((r) => setTimeout(r, 300));
+  const fd = openSync(file, 'r+');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    const needle = Buffer.from('"event":"dns.query"');
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const buf = Buffer.concat([carry, chunk.subarray(0, n)]);
+      for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) logLines++;
+      carry = Buffer.from(buf.subarray(Math.max(0, buf.length - needle.length + 1)));
+    }
+    ftruncateSync(fd, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const base = 20000 + Math.floor(Math.random() * 20000);
 const results = [];
 const memory = {};
@@ -191,6 +221,7 @@ try {
   };
   // warm-up (JIT) for each, not reported
   dnsperf(base, 'udp');
+  await takeLog(sl.logFile);
   dnsperf(base + 2, 'udp');
   for (const mode of ['udp', 'tcp']) {
     const a = [];
@@ -198,8 +229,15 @@ try {
     const c = [];
     for (let i = 0; i < rounds; i++) {
       // each round starts with the next server: none always runs first or right after another
-      const runs = [() => a.push(dnsperf(base, mode)), () => b.push(dnsperf(base + 1, mode)), ...(mode === 'udp' ? [() => c.push(dnsperf(base + 2, mode))] : [])];
-      for (let k = 0; k < runs.length; k++) runs[(i + k) % runs.length]();
+      const runs = [
+        async () => {
+          a.push(dnsperf(base, mode));
+          await takeLog(sl.logFile);
+        },
+        () => b.push(dnsperf(base + 1, mode)),
+        ...(mode === 'udp' ? [() => c.push(dnsperf(base + 2, mode))] : []),
+      ];
+      for (let k = 0; k < runs.length; k++) await runs[(i + k) % runs.length]();
     }
     const sa = median(a);
     const sb = median(b);
@@ -218,7 +256,11 @@ try {
   memory.socketlabPeakRssMiB = peakRssMiB(sl.child.pid);
   memory.dnsmasqPeakRssMiB = peakRssMiB(dm.child.pid);
 } finally {
-  if (sl) await stop(sl.child);
+  if (sl) {
+    await stop(sl.child);
+    // what the server wrote on its way out
+    await takeLog(sl.logFile).catch(() => {}); // no log file: nothing was written
+  }
   if (dm) await stop(dm.child);
   if (echo) await stop(echo.child);
 }
@@ -275,24 +317,6 @@ function summarizeProfile(prof, window) {
   };
 }
 
-// Count the query records socketlab wrote (streamed: the file can be gigabytes).
-let logLines = 0;
-try {
-  const fd = openSync(sl.logFile, 'r');
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  const needle = Buffer.from('"event":"dns.query"');
-  let carry = Buffer.alloc(0);
-  for (;;) {
-    const n = readSync(fd, chunk, 0, chunk.length, null);
-    if (n === 0) break;
-    const buf = Buffer.concat([carry, chunk.subarray(0, n)]);
-    for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) logLines++;
-    carry = Buffer.from(buf.subarray(Math.max(0, buf.length - needle.length + 1)));
-  }
-  closeSync(fd);
-} catch {
-  // no log written
-}
 rmSync(dir, { recursive: true, force: true });
 
 const report = {
