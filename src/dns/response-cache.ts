@@ -44,8 +44,8 @@ export class ResponseCache {
 
   /**
    * Keeps `c` as the answer to `query` (whose ID is ignored). The cache keeps its own copy of the
-   * bytes: the UDP path patches a cached answer's ID in place (sendWithQueryId), so they must not be
-   * the buffer the caller is about to send.
+   * bytes: the caller's buffer is about to be sent (and may wait for the end of the turn), and
+   * nothing done to it afterwards may reach the answer later queries get.
    */
   set(query: Buffer, c: CachedAnswer): void {
     if (this.maxEntries <= 0 || c.buf.length > MAX_CACHED_ANSWER || query.length > MAX_CACHED_QUERY) return;
