@@ -80,7 +80,9 @@ export function appendHistory(root, record) {
   const line = {
     date: new Date().toISOString(),
     commit: git(root, ['rev-parse', 'HEAD']),
-    dirty: (git(root, ['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+    // changes to the code measured; results/ is what the benches write (in `npm run bench`, the
+    // benchmarks before this one have already appended their lines)
+    dirty: (git(root, ['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)results']) ?? '') !== '',
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, kernel: release(), node: process.version },
     ...record,
   };
