@@ -7,7 +7,8 @@
 // round and the ratios are per-round (median, min-max). socketlab logs every query at its default
 // level (info) to a log file, as it would in a lab (counted and emptied after each of its runs).
 // Afterwards two more UDP runs of socketlab under --cpu-prof say where its time goes in steady
-// state (the second run only). Everything runs on 127.0.0.1; every run is bounded by dnsperf -l (seconds) and a kill timer. Appends its summary to results/history.jsonl.
+// state (the second run only). Everything runs on 127.0.0.1; every run is bounded by dnsperf -l
+// (seconds) and a kill timer. Appends its summary to results/history.jsonl.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync, openSync, readSync, closeSync, ftruncateSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
