@@ -64,7 +64,8 @@ export function serveUdp(udp: dgram.Socket, handler: QueryHandler, log: Logger, 
       }
     }
     pending.length = 0;
-    // answers of the last turn when the server closes are expected losses, not a problem to report
+    // answers still waiting when the server closes (up to MAX_HELD_TURNS turns of them) are expected
+    // losses, not a problem to report
     if (failed > 0) log[closing ? 'debug' : 'warn']({ err: reason, dropped: failed }, `${failed} answer(s) not sent`);
   };
   const queue = (answer: Buffer, port: number, address: string): void => {
